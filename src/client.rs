@@ -1,0 +1,314 @@
+//! The client side: `WebSocket::new(url)` connects in the background (ws's
+//! `initAsClient`). TCP and the opening handshake are tungstenite's; this file picks
+//! the address, adds the handshake headers, and turns the outcome into events.
+
+use std::future::pending;
+
+
+use async_tungstenite::tokio::TokioAdapter;
+use async_tungstenite::tungstenite::client::IntoClientRequest;
+use async_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError, UrlError};
+use async_tungstenite::tungstenite::protocol::WebSocketConfig;
+use async_tungstenite::tungstenite::Error as WsError;
+use http::Uri;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+use crate::connection::{Command, Connection};
+use crate::runtime::{Gate, KeepAlive};
+use crate::websocket::{CLOSE_EVENT, OPEN_EVENT, UNEXPECTED_RESPONSE_EVENT, UPGRADE_EVENT};
+use crate::{ClientOptions, Error, Request, Response, WebSocket};
+
+/// The tungstenite settings nodews uses on both sides.
+pub(crate) fn ws_config(max_payload: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(crate::options::READ_BUFFER_SIZE)
+        .max_message_size(Some(max_payload))
+        .max_frame_size(Some(max_payload))
+}
+
+impl WebSocket {
+    /// Connects to a WebSocket server (`new WebSocket(url)`).
+    ///
+    /// Returns at once; the connection is made in the background and reported by the
+    /// `open` event, or by `error` then `close` (1006). A bad URL is reported the same
+    /// way (ws throws; use [`try_new`](Self::try_new) for an `Err` instead). Events
+    /// start when this thread returns to the event loop (see the crate docs), so
+    /// listeners added after `new` see everything.
+    ///
+    /// ```no_run
+    /// use nodews::WebSocket;
+    /// let ws = WebSocket::new("ws://localhost:8080");
+    /// ws.onopen(|| println!("connected"));
+    /// nodews::run();
+    /// ```
+    pub fn new(url: &str) -> WebSocket {
+        Self::with_options(url, ClientOptions::default())
+    }
+
+    /// `new WebSocket(url, protocols)`: offers subprotocols.
+    ///
+    /// ```no_run
+    /// let ws = nodews::WebSocket::with_protocols("ws://localhost:8080", &["chat", "superchat"]);
+    /// ws.on("open", |ws: nodews::WebSocket| println!("server chose {:?}", ws.protocol()));
+    /// ```
+    pub fn with_protocols(url: &str, protocols: &[&str]) -> WebSocket {
+        Self::with_options(
+            url,
+            ClientOptions {
+                protocols: protocols.iter().map(|p| p.to_string()).collect(),
+                ..Default::default()
+            },
+        )
+    }
+
+    /// `new WebSocket(url, options)`.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let ws = nodews::WebSocket::with_options("ws://localhost:8080", nodews::ClientOptions {
+    ///     handshake_timeout: Some(Duration::from_secs(5)),
+    ///     headers: vec![("Authorization".into(), "Bearer t".into())],
+    ///     ..Default::default()
+    /// });
+    /// # let _ = ws;
+    /// ```
+    pub fn with_options(url: &str, options: ClientOptions) -> WebSocket {
+        let (tx, rx) = unbounded_channel();
+        let socket = WebSocket::from_parts(url.to_string(), WebSocket::CONNECTING, tx);
+        let gate = Gate::for_current_thread();
+        let alive = KeepAlive::new();
+        let target = parse_url(url);
+        crate::runtime::spawn(connect(socket.clone(), target, options, rx, gate, alive));
+        socket
+    }
+
+    /// Like [`new`](Self::new), but a URL that cannot work is an `Err` (ws's `SyntaxError`).
+    ///
+    /// ```
+    /// let err = nodews::WebSocket::try_new("http//nope").unwrap_err();
+    /// assert_eq!(err.code(), "WS_ERR_INVALID_URL");
+    /// ```
+    pub fn try_new(url: &str) -> Result<WebSocket, Error> {
+        parse_url(url)?;
+        Ok(WebSocket::new(url))
+    }
+}
+
+/// Where to connect, from a URL ws would accept.
+struct Target {
+    uri: Uri,
+    host: String,
+    port: u16,
+}
+
+fn parse_url(url: &str) -> Result<Target, Error> {
+    let invalid = |why: &str| Error::new("WS_ERR_INVALID_URL", format!("Invalid URL: {url}: {why}"));
+    if url.contains('#') {
+        return Err(invalid("the URL contains a fragment identifier"));
+    }
+    let uri: Uri = url.parse().map_err(|_| invalid("it cannot be parsed"))?;
+    let (scheme, default_port) = match uri.scheme_str() {
+        Some("ws") | Some("http") => ("ws", 80),
+        Some("wss") | Some("https") => {
+            return Err(invalid(
+                "wss:// needs TLS, which this build of nodews does not support yet",
+            ));
+        }
+        Some(other) => {
+            return Err(invalid(&format!(
+                "the URL's protocol must be one of \"ws:\", \"wss:\", \"http:\", \"https:\", not \"{other}:\""
+            )));
+        }
+        None => return Err(invalid("it has no protocol (ws:// or wss://)")),
+    };
+    let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(|| invalid("it has no host"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    let port = uri.port_u16().unwrap_or(default_port);
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    let uri: Uri = format!("{scheme}://{authority}{path}")
+        .parse()
+        .map_err(|_| invalid("it cannot be parsed"))?;
+    Ok(Target { uri, host, port })
+}
+
+/// The client's task: connect, wait for the gate, emit the handshake's outcome, then
+/// hand over to [`Connection`].
+async fn connect(
+    socket: WebSocket,
+    target: Result<Target, Error>,
+    options: ClientOptions,
+    mut commands: UnboundedReceiver<Command>,
+    gate: std::sync::Arc<Gate>,
+    alive: KeepAlive,
+) {
+    let outcome = match target {
+        Err(e) => Err(Failure::Error(e)),
+        Ok(target) => {
+            let handshake = handshake(&socket, target, &options);
+            let timed = async {
+                match options.handshake_timeout {
+                    Some(limit) => tokio::time::timeout(limit, handshake)
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(Failure::Error(Error::new(
+                                "ETIMEDOUT",
+                                "Opening handshake has timed out",
+                            )))
+                        }),
+                    None => handshake.await,
+                }
+            };
+            // `close()`/`terminate()` while connecting abort the attempt, as in ws.
+            let aborted = async {
+                loop {
+                    match commands.recv().await {
+                        Some(Command::Close(_)) | Some(Command::Terminate) => return,
+                        Some(_) => {}
+                        None => pending::<()>().await,
+                    }
+                }
+            };
+            tokio::select! {
+                outcome = timed => outcome,
+                () = aborted => Err(Failure::Error(Error::new(
+                    "WS_ERR_INVALID_STATE",
+                    "WebSocket was closed before the connection was established",
+                ))),
+            }
+        }
+    };
+
+    gate.wait().await;
+
+    match outcome {
+        Ok((stream, response)) => {
+            socket.set_ready_state(WebSocket::OPEN);
+            socket.emit(UPGRADE_EVENT, &[&response]);
+            socket.emit(OPEN_EVENT, &[]);
+            Connection::new(socket, stream, commands, options.close_timeout, alive)
+                .run()
+                .await;
+        }
+        Err(failure) => {
+            socket.set_ready_state(WebSocket::CLOSING);
+            match failure {
+                Failure::Error(error) => socket.emit_error(error),
+                Failure::Refused(request, response) => {
+                    if socket.listener_count("unexpected-response") > 0 {
+                        socket.emit(UNEXPECTED_RESPONSE_EVENT, &[&request, &response]);
+                    } else {
+                        socket.emit_error(Error::new(
+                            "WS_ERR_UNEXPECTED_RESPONSE",
+                            format!("Unexpected server response: {}", response.status()),
+                        ));
+                    }
+                }
+            }
+            socket.set_ready_state(WebSocket::CLOSED);
+            socket.emit(CLOSE_EVENT, &[&1006u16, &String::new()]);
+            socket.inner.registry.remove_all(None);
+            *socket.inner.closed.lock() = true;
+            socket.inner.closed_changed.notify_all();
+            drop(alive);
+        }
+    }
+}
+
+enum Failure {
+    Error(Error),
+    /// The server answered the upgrade with something other than 101.
+    Refused(Request, Response),
+}
+
+type ClientStream = async_tungstenite::WebSocketStream<TokioAdapter<TcpStream>>;
+
+async fn handshake(
+    socket: &WebSocket,
+    target: Target,
+    options: &ClientOptions,
+) -> Result<(ClientStream, Response), Failure> {
+    let tcp = TcpStream::connect((target.host.as_str(), target.port))
+        .await
+        .map_err(|e| Failure::Error(Error::io("connect", e)))?;
+    // As ws (and browsers): small messages must not wait for Nagle's algorithm.
+    let _ = tcp.set_nodelay(true);
+
+    let mut request = (&target.uri)
+        .into_client_request()
+        .map_err(|e| Failure::Error(handshake_error(e)))?;
+    let headers = request.headers_mut();
+    if !options.protocols.is_empty() {
+        if let Ok(v) = options.protocols.join(", ").parse() {
+            headers.insert("Sec-WebSocket-Protocol", v);
+        }
+    }
+    if let Some(origin) = &options.origin {
+        if let Ok(v) = origin.parse() {
+            headers.insert("Origin", v);
+        }
+    }
+    for (name, value) in &options.headers {
+        if let (Ok(n), Ok(v)) = (
+            http::header::HeaderName::from_bytes(name.as_bytes()),
+            http::header::HeaderValue::from_str(value),
+        ) {
+            headers.insert(n, v);
+        }
+    }
+    let sent = Request::new(
+        "GET",
+        request.uri().path_and_query().map_or("/", |p| p.as_str()),
+        header_pairs(request.headers()),
+        None,
+    );
+
+    let config = ws_config(options.max_payload);
+    match async_tungstenite::client_async_with_config(request, TokioAdapter::new(tcp), Some(config))
+        .await
+    {
+        Ok((stream, response)) => {
+            let protocol = response
+                .headers()
+                .get("sec-websocket-protocol")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            *socket.inner.protocol.lock() = protocol;
+            let response = Response::new(response.status().as_u16(), header_pairs(response.headers()), Vec::new());
+            Ok((stream, response))
+        }
+        Err(WsError::Http(response)) => {
+            let status = response.status().as_u16();
+            let headers = header_pairs(response.headers());
+            let body = response.body().clone().unwrap_or_default();
+            Err(Failure::Refused(sent, Response::new(status, headers, body)))
+        }
+        Err(e) => Err(Failure::Error(handshake_error(e))),
+    }
+}
+
+fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect()
+}
+
+fn handshake_error(error: WsError) -> Error {
+    let message = match &error {
+        WsError::Protocol(ProtocolError::SecWebSocketSubProtocolError(sub)) => match sub {
+            SubProtocolError::NoSubProtocol => "Server sent no subprotocol".to_string(),
+            SubProtocolError::InvalidSubProtocol => "Server sent an invalid subprotocol".to_string(),
+            SubProtocolError::ServerSentSubProtocolNoneRequested => {
+                "Server sent a subprotocol but none was requested".to_string()
+            }
+        },
+        WsError::Url(UrlError::NoHostName) => "Invalid URL: no host".to_string(),
+        WsError::Io(e) => return Error::io("handshake", std::io::Error::new(e.kind(), e.to_string())),
+        other => format!("WebSocket handshake failed: {other}"),
+    };
+    Error::new("WS_ERR_HANDSHAKE", message).with_source(error)
+}
+

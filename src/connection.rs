@@ -1,0 +1,433 @@
+//! One task per open socket: where a message travels from the network to your
+//! listeners, and where everything you send leaves (ws's receiver.js + sender.js
+//! roles; frame parsing, masking, UTF-8 and close-code checks are tungstenite's).
+//!
+//! ```text
+//!   network ──read──► tungstenite ──Message──► Connection::on_message ──► "message" listeners
+//!                                                                            │ ws.send(..)
+//!   network ◄─flush── tungstenite ◄─start_send── Connection::apply ◄── command queue
+//! ```
+//!
+//! The task owns the stream; handles talk to it through an unbounded command queue,
+//! so no lock is held while your code runs and `send` never blocks. Writes are
+//! batched: frames are buffered by tungstenite as they are queued and flushed once
+//! nothing more can be read right now, so the replies produced by one network read
+//! leave in one write.
+//!
+//! Closing (RFC 6455 §7, as ws does it):
+//!
+//! ```text
+//!   close() ─► send close frame ─► CLOSING ─► peer's close frame ─► TCP end ─► "close"(code)
+//!              └─ no answer within close_timeout ─► drop TCP ─► "close"(1006)
+//!   peer's close frame ─► tungstenite replies ─► CLOSING ─► TCP end ─► "close"(code or 1005)
+//!   TCP ends without close frame ─► "close"(1006)
+//! ```
+
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use async_tungstenite::WebSocketStream;
+use async_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
+use async_tungstenite::tungstenite::protocol::CloseFrame;
+use async_tungstenite::tungstenite::protocol::frame::Frame;
+use async_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data as OpData, OpCode};
+use async_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
+use futures_util::io::{AsyncRead, AsyncWrite};
+use futures_util::{Sink, Stream};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::Sleep;
+
+use crate::runtime::KeepAlive;
+use crate::websocket::{CLOSE_EVENT, MESSAGE_EVENT, PING_EVENT, PONG_EVENT};
+use crate::{Error, Message, WebSocket};
+
+/// Called with `None` once the data is written, or with the error that stopped it.
+pub(crate) type SendCallback = Box<dyn FnOnce(Option<Error>) + Send>;
+
+/// What handles ask of the socket's task.
+pub(crate) enum Command {
+    Send {
+        message: Message,
+        fin: bool,
+        callback: Option<SendCallback>,
+    },
+    Ping(bytes::Bytes),
+    Pong(bytes::Bytes),
+    Close(Option<(u16, String)>),
+    Terminate,
+    /// Wakes the task after `resume()`.
+    Resume,
+}
+
+/// Messages read before the task yields to others, so one busy socket cannot starve
+/// its worker thread (and queued replies get flushed).
+const READ_BUDGET: usize = 64;
+
+/// How the connection ended.
+enum End {
+    /// TCP ended after a close frame was received.
+    Clean,
+    /// TCP ended (or failed) without a close frame.
+    Dropped,
+    /// The peer broke the protocol: `error`, a close frame with the status, 1006.
+    Failed(Error),
+    /// `terminate()`, or the close timeout.
+    Destroyed,
+}
+
+pub(crate) struct Connection<S> {
+    socket: WebSocket,
+    stream: WebSocketStream<S>,
+    commands: UnboundedReceiver<Command>,
+    close_timeout: Duration,
+    /// We sent (or tungstenite auto-replied with) a close frame.
+    close_sent: bool,
+    /// The peer's close frame: its status (1005 if none) and reason.
+    close_received: Option<(u16, String)>,
+    /// Inside a fragmented message we are sending: was it binary?
+    sending_fragments: Option<bool>,
+    /// Frames handed to tungstenite since the last completed flush.
+    unflushed: bool,
+    unflushed_bytes: usize,
+    unflushed_callbacks: Vec<SendCallback>,
+    closing_deadline: Option<Pin<Box<Sleep>>>,
+    /// Keeps `nodews::run()` waiting while this socket can still fire events.
+    _alive: KeepAlive,
+}
+
+impl<S> Connection<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    pub(crate) fn new(
+        socket: WebSocket,
+        stream: WebSocketStream<S>,
+        commands: UnboundedReceiver<Command>,
+        close_timeout: Duration,
+        alive: KeepAlive,
+    ) -> Self {
+        Connection {
+            socket,
+            stream,
+            commands,
+            close_timeout,
+            close_sent: false,
+            close_received: None,
+            sending_fragments: None,
+            unflushed: false,
+            unflushed_bytes: 0,
+            unflushed_callbacks: Vec::new(),
+            closing_deadline: None,
+            _alive: alive,
+        }
+    }
+
+    /// Drives the socket until it has closed and emitted `close`.
+    pub(crate) async fn run(mut self) {
+        let end = poll_fn(|cx| self.poll_until_end(cx)).await;
+        self.finish(end).await;
+    }
+
+    fn poll_until_end(&mut self, cx: &mut Context<'_>) -> Poll<End> {
+        let mut budget = READ_BUDGET;
+        loop {
+            // 1. Commands from handles (including sends made by the listeners just run).
+            while let Poll::Ready(Some(command)) = self.commands.poll_recv(cx) {
+                if let Some(end) = self.apply(command) {
+                    return Poll::Ready(end);
+                }
+            }
+
+            // 2. Read and dispatch, unless paused.
+            if !self.socket.is_paused() && budget > 0 {
+                match Pin::new(&mut self.stream).poll_next(cx) {
+                    Poll::Ready(Some(Ok(message))) => {
+                        budget -= 1;
+                        self.on_message(message);
+                        continue;
+                    }
+                    Poll::Ready(Some(Err(error))) => return Poll::Ready(self.read_failed(error)),
+                    Poll::Ready(None) => {
+                        return Poll::Ready(if self.close_received.is_some() {
+                            End::Clean
+                        } else {
+                            End::Dropped
+                        });
+                    }
+                    Poll::Pending => {}
+                }
+            }
+
+            // 3. Nothing more to read right now: flush everything queued in one write.
+            if self.unflushed {
+                match Pin::new(&mut self.stream).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => self.flushed(),
+                    Poll::Ready(Err(error)) => return Poll::Ready(write_failed(error)),
+                    Poll::Pending => {}
+                }
+            }
+
+            // 4. A peer that never answers our close frame.
+            if let Some(deadline) = &mut self.closing_deadline {
+                if deadline.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(End::Destroyed);
+                }
+            }
+
+            if budget == 0 {
+                // Out of budget with data still readable: let other tasks run, then continue.
+                cx.waker().wake_by_ref();
+            }
+            return Poll::Pending;
+        }
+    }
+
+    /// A message from the network: dispatch it to listeners.
+    fn on_message(&mut self, message: WsMessage) {
+        match message {
+            WsMessage::Text(_) | WsMessage::Binary(_) => {
+                let data = Message::from_tungstenite(message).expect("data message");
+                let is_binary = data.is_binary();
+                self.socket.emit(MESSAGE_EVENT, &[&data, &is_binary]);
+            }
+            WsMessage::Ping(data) => {
+                // tungstenite has queued the pong; make sure it leaves soon.
+                self.unflushed = true;
+                self.socket.emit(PING_EVENT, &[&data]);
+            }
+            WsMessage::Pong(data) => self.socket.emit(PONG_EVENT, &[&data]),
+            WsMessage::Close(frame) => {
+                let (code, reason) = match frame {
+                    Some(f) => (u16::from(f.code), f.reason.as_str().to_string()),
+                    None => (1005, String::new()),
+                };
+                self.close_received = Some((code, reason));
+                if !self.close_sent {
+                    // tungstenite queued the reply (echoing the code, as ws does).
+                    self.close_sent = true;
+                    self.unflushed = true;
+                    self.socket.set_ready_state(WebSocket::CLOSING);
+                    self.start_close_timer();
+                }
+            }
+            WsMessage::Frame(_) => {}
+        }
+    }
+
+    /// Carries out a handle's command. Returns `Some` when the connection must end now.
+    fn apply(&mut self, command: Command) -> Option<End> {
+        match command {
+            Command::Send {
+                message,
+                fin,
+                callback,
+            } => {
+                let len = message.len();
+                if self.close_sent {
+                    self.socket.inner.buffered.fetch_sub(len, Ordering::Relaxed);
+                    if let Some(cb) = callback {
+                        call_back(cb, Some(closing_error()));
+                    }
+                    return None;
+                }
+                let frame = self.data_frame(message, fin);
+                self.unflushed_bytes += len;
+                if let Some(cb) = callback {
+                    self.unflushed_callbacks.push(cb);
+                }
+                self.start_send(frame)
+            }
+            Command::Ping(data) if !self.close_sent => self.start_send(WsMessage::Ping(data)),
+            Command::Pong(data) if !self.close_sent => self.start_send(WsMessage::Pong(data)),
+            Command::Ping(_) | Command::Pong(_) => None,
+            Command::Close(code) => {
+                if self.close_sent {
+                    return None;
+                }
+                self.close_sent = true;
+                self.socket.set_ready_state(WebSocket::CLOSING);
+                self.start_close_timer();
+                let frame = code.map(|(code, reason)| CloseFrame {
+                    code: CloseCode::from(code),
+                    reason: reason.into(),
+                });
+                self.start_send(WsMessage::Close(frame))
+            }
+            Command::Terminate => Some(End::Destroyed),
+            Command::Resume => None,
+        }
+    }
+
+    /// A whole message, or one fragment of a message sent with `fin: false`.
+    fn data_frame(&mut self, message: Message, fin: bool) -> WsMessage {
+        let binary = message.is_binary();
+        match (self.sending_fragments, fin) {
+            (None, true) => message.into_tungstenite(),
+            (started, _) => {
+                let opcode = match started {
+                    Some(_) => OpData::Continue,
+                    None if binary => OpData::Binary,
+                    None => OpData::Text,
+                };
+                self.sending_fragments = if fin { None } else { Some(started.unwrap_or(binary)) };
+                WsMessage::Frame(Frame::message(message.into_bytes(), OpCode::Data(opcode), fin))
+            }
+        }
+    }
+
+    fn start_send(&mut self, message: WsMessage) -> Option<End> {
+        self.unflushed = true;
+        match Pin::new(&mut self.stream).start_send(message) {
+            Ok(()) => None,
+            Err(error) => Some(write_failed(error)),
+        }
+    }
+
+    fn flushed(&mut self) {
+        self.unflushed = false;
+        let bytes = std::mem::take(&mut self.unflushed_bytes);
+        self.socket.inner.buffered.fetch_sub(bytes, Ordering::Relaxed);
+        for cb in self.unflushed_callbacks.drain(..) {
+            call_back(cb, None);
+        }
+    }
+
+    fn start_close_timer(&mut self) {
+        if self.closing_deadline.is_none() {
+            self.closing_deadline = Some(Box::pin(tokio::time::sleep(self.close_timeout)));
+        }
+    }
+
+    fn read_failed(&mut self, error: WsError) -> End {
+        match error {
+            WsError::Io(_) | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+                End::Dropped
+            }
+            other => End::Failed(protocol_error(other)),
+        }
+    }
+
+    /// Emits `error` if the peer broke the protocol, then `close`, exactly once.
+    async fn finish(mut self, end: End) {
+        let clean = matches!(end, End::Clean);
+        let (code, reason) = match end {
+            End::Clean => self.close_received.clone().unwrap_or((1005, String::new())),
+            End::Dropped | End::Destroyed => self
+                .close_received
+                .clone()
+                .unwrap_or((1006, String::new())),
+            End::Failed(error) => {
+                // As ws: tell the peer why (1002, 1007, 1009...), then report 1006 here.
+                self.socket.set_ready_state(WebSocket::CLOSING);
+                if !self.close_sent {
+                    let status = error.close_code().unwrap_or(1002);
+                    let frame = CloseFrame {
+                        code: CloseCode::from(status),
+                        reason: "".into(),
+                    };
+                    if Pin::new(&mut self.stream)
+                        .start_send(WsMessage::Close(Some(frame)))
+                        .is_ok()
+                    {
+                        let stream = &mut self.stream;
+                        let flush = poll_fn(|cx| Pin::new(&mut *stream).poll_flush(cx));
+                        let _ = tokio::time::timeout(Duration::from_secs(1), flush).await;
+                    }
+                }
+                self.socket.emit_error(error);
+                (1006, String::new())
+            }
+        };
+        let was_clean = clean && self.close_sent;
+        self.socket.inner.was_clean.store(was_clean, Ordering::Release);
+        self.socket.set_ready_state(WebSocket::CLOSED);
+        // Close the TCP connection before telling listeners, so the peer is not kept waiting.
+        drop(self.stream);
+
+        // Sends that never made it out: tell their callbacks.
+        for cb in self.unflushed_callbacks.drain(..) {
+            call_back(cb, Some(closing_error()));
+        }
+        self.commands.close();
+        while let Ok(command) = self.commands.try_recv() {
+            if let Command::Send {
+                callback: Some(cb), ..
+            } = command
+            {
+                call_back(cb, Some(closing_error()));
+            }
+        }
+
+        self.socket.emit(CLOSE_EVENT, &[&code, &reason]);
+        // Nothing can fire any more: drop the listeners, and with them whatever they
+        // captured (often a clone of this very socket, which would otherwise leak).
+        self.socket.inner.registry.remove_all(None);
+        *self.socket.inner.closed.lock() = true;
+        self.socket.inner.closed_changed.notify_all();
+    }
+}
+
+fn call_back(cb: SendCallback, error: Option<Error>) {
+    if let Err(panic) = crate::runtime::call_user(|| cb(error)) {
+        log::error!("a send callback panicked: {panic}");
+    }
+}
+
+fn closing_error() -> Error {
+    Error::new(
+        "WS_ERR_INVALID_STATE",
+        "WebSocket is not open: readyState 2 (CLOSING)",
+    )
+}
+
+fn write_failed(error: WsError) -> End {
+    log::debug!("write failed: {error}");
+    End::Dropped
+}
+
+/// Turns tungstenite's read errors into ws's codes, messages and close statuses.
+fn protocol_error(error: WsError) -> Error {
+    let frame = |code: &'static str, what: String, status: u16| {
+        Error::new(code, format!("Invalid WebSocket frame: {what}")).with_close_code(status)
+    };
+    match error {
+        WsError::Capacity(CapacityError::MessageTooLong { .. }) => {
+            Error::new("WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", "Max payload size exceeded")
+                .with_close_code(1009)
+                .with_source(error)
+        }
+        WsError::Utf8(_) => frame("WS_ERR_INVALID_UTF8", "invalid UTF-8 sequence".into(), 1007),
+        WsError::Protocol(p) => {
+            let (code, what) = match &p {
+                ProtocolError::NonZeroReservedBits => {
+                    ("WS_ERR_UNEXPECTED_RSV_1", "RSV1 must be clear".to_string())
+                }
+                ProtocolError::UnmaskedFrameFromClient => {
+                    ("WS_ERR_EXPECTED_MASK", "MASK must be set".to_string())
+                }
+                ProtocolError::MaskedFrameFromServer => {
+                    ("WS_ERR_UNEXPECTED_MASK", "MASK must be clear".to_string())
+                }
+                ProtocolError::UnknownDataFrameType(op) | ProtocolError::UnknownControlFrameType(op) => {
+                    ("WS_ERR_INVALID_OPCODE", format!("invalid opcode {op}"))
+                }
+                ProtocolError::UnexpectedContinueFrame | ProtocolError::ExpectedFragment(_) => {
+                    ("WS_ERR_INVALID_OPCODE", "invalid opcode 0".to_string())
+                }
+                ProtocolError::FragmentedControlFrame => {
+                    ("WS_ERR_EXPECTED_FIN", "FIN must be set".to_string())
+                }
+                ProtocolError::ControlFrameTooBig | ProtocolError::InvalidCloseSequence => (
+                    "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH",
+                    "invalid payload length".to_string(),
+                ),
+                other => ("WS_ERR_PROTOCOL", other.to_string()),
+            };
+            frame(code, what, 1002).with_source(p)
+        }
+        other => frame("WS_ERR_PROTOCOL", other.to_string(), 1002),
+    }
+}

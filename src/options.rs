@@ -1,0 +1,210 @@
+//! Options structs, with Node `ws`'s defaults at each field.
+//!
+//! Build them with struct-update syntax, the way ws takes an options object:
+//!
+//! ```
+//! use nodews::ServerOptions;
+//! let options = ServerOptions { port: Some(8080), max_payload: 1024 * 1024, ..Default::default() };
+//! assert!(options.client_tracking);
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::Request;
+
+/// ws's `maxPayload` default: 100 MiB.
+pub const DEFAULT_MAX_PAYLOAD: usize = 100 * 1024 * 1024;
+/// ws's `CLOSE_TIMEOUT`: how long to wait for the peer's answer to a close frame.
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Read buffer per connection. tungstenite's 128 KiB default is kept for every
+/// connection and zero-filled before each read; 16 KiB costs less memory and CPU.
+pub(crate) const READ_BUFFER_SIZE: usize = 16 * 1024;
+
+/// What `verify_client` sees (ws's `info`): the origin, whether TLS is used, the request.
+#[derive(Clone, Debug)]
+pub struct VerifyInfo {
+    /// The `Origin` header (or `Sec-WebSocket-Origin` for version 8 clients).
+    pub origin: Option<String>,
+    /// `true` when the connection is TLS (wss).
+    pub secure: bool,
+    /// The upgrade request.
+    pub req: Request,
+}
+
+/// `verifyClient`: decides whether a client may connect. Refused clients get `401`.
+///
+/// ```
+/// use nodews::{ServerOptions, VerifyClient};
+/// let options = ServerOptions {
+///     port: Some(0),
+///     verify_client: Some(VerifyClient::sync(|info| info.req.header("authorization").is_some())),
+///     ..Default::default()
+/// };
+/// # let _ = options;
+/// ```
+#[derive(Clone)]
+pub struct VerifyClient(pub(crate) Arc<dyn Fn(&VerifyInfo) -> bool + Send + Sync>);
+
+impl VerifyClient {
+    /// ws's one-argument form: return `true` to accept.
+    ///
+    /// ```
+    /// let v = nodews::VerifyClient::sync(|_info| true);
+    /// # let _ = v;
+    /// ```
+    pub fn sync(f: impl Fn(&VerifyInfo) -> bool + Send + Sync + 'static) -> VerifyClient {
+        VerifyClient(Arc::new(f))
+    }
+}
+
+impl fmt::Debug for VerifyClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("VerifyClient(..)")
+    }
+}
+
+/// `handleProtocols(protocols, request)`: picks one of the client's subprotocols, or
+/// `None` to accept without one. Without it the first offered protocol is chosen.
+///
+/// ```
+/// let pick = nodews::HandleProtocols::new(|offered, _req| offered.iter().find(|p| *p == "chat").cloned());
+/// # let _ = pick;
+/// ```
+#[derive(Clone)]
+pub struct HandleProtocols(pub(crate) Arc<dyn Fn(&[String], &Request) -> Option<String> + Send + Sync>);
+
+impl HandleProtocols {
+    /// Wraps the selection function.
+    ///
+    /// ```
+    /// let first = nodews::HandleProtocols::new(|offered, _| offered.first().cloned());
+    /// # let _ = first;
+    /// ```
+    pub fn new(
+        f: impl Fn(&[String], &Request) -> Option<String> + Send + Sync + 'static,
+    ) -> HandleProtocols {
+        HandleProtocols(Arc::new(f))
+    }
+}
+
+impl fmt::Debug for HandleProtocols {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HandleProtocols(..)")
+    }
+}
+
+/// Options of [`WebSocketServer::new`](crate::WebSocketServer::new), ws's `new WebSocketServer(options)`.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// Port to listen on; `Some(0)` picks a free one (read it with `address()`).
+    pub port: Option<u16>,
+    /// Host to bind. Default: all interfaces, IPv6 and IPv4 (`::`), as Node.
+    pub host: Option<String>,
+    /// Listen backlog. Default 511, as Node.
+    pub backlog: u32,
+    /// Accept only upgrade requests for this path (query ignored), as ws's `path`.
+    pub path: Option<String>,
+    /// Largest message accepted, in bytes; larger ones close the socket with 1009.
+    /// Default 100 MiB (ws's `maxPayload`).
+    pub max_payload: usize,
+    /// Keep the set of connected sockets for [`clients()`](crate::WebSocketServer::clients). Default `true`.
+    pub client_tracking: bool,
+    /// Decides whether a client may connect (ws's `verifyClient`).
+    pub verify_client: Option<VerifyClient>,
+    /// Picks the subprotocol (ws's `handleProtocols`).
+    pub handle_protocols: Option<HandleProtocols>,
+    /// Answer pings with pongs automatically. Default `true`. tungstenite always
+    /// answers pings (RFC 6455 says an endpoint MUST), so `false` is refused by
+    /// `WebSocketServer::new` with an `error` event rather than silently ignored.
+    pub auto_pong: bool,
+    /// How long a closing socket waits for the peer's close frame before dropping the
+    /// connection. Default 30 s (ws's `CLOSE_TIMEOUT`).
+    pub close_timeout: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            port: None,
+            host: None,
+            backlog: 511,
+            path: None,
+            max_payload: DEFAULT_MAX_PAYLOAD,
+            client_tracking: true,
+            verify_client: None,
+            handle_protocols: None,
+            auto_pong: true,
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
+        }
+    }
+}
+
+/// Options of [`WebSocket::with_options`](crate::WebSocket::with_options), ws's `new WebSocket(url, protocols, options)`.
+///
+/// ```
+/// let options = nodews::ClientOptions { protocols: vec!["chat".into()], ..Default::default() };
+/// assert_eq!(options.max_payload, 100 * 1024 * 1024);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Subprotocols to offer (`Sec-WebSocket-Protocol`).
+    pub protocols: Vec<String>,
+    /// Extra request headers.
+    pub headers: Vec<(String, String)>,
+    /// The `Origin` header.
+    pub origin: Option<String>,
+    /// Largest message accepted. Default 100 MiB.
+    pub max_payload: usize,
+    /// Time allowed for TCP connect plus the opening handshake. Default: none, as ws.
+    pub handshake_timeout: Option<Duration>,
+    /// See [`ServerOptions::close_timeout`].
+    pub close_timeout: Duration,
+    /// See [`ServerOptions::auto_pong`].
+    pub auto_pong: bool,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            protocols: Vec::new(),
+            headers: Vec::new(),
+            origin: None,
+            max_payload: DEFAULT_MAX_PAYLOAD,
+            handshake_timeout: None,
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            auto_pong: true,
+        }
+    }
+}
+
+/// Options of [`WebSocket::send_with`](crate::WebSocket::send_with), ws's `send(data, options, cb)`.
+///
+/// ```
+/// let last_fragment = nodews::SendOptions { fin: true, ..Default::default() };
+/// assert_eq!(last_fragment.binary, None);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct SendOptions {
+    /// Force the frame kind: `Some(true)` binary, `Some(false)` text (the data must
+    /// be UTF-8). Default: the kind of the data (`&str`/`String` text, bytes binary).
+    pub binary: Option<bool>,
+    /// `false` sends a fragment; the message ends with a send that has `fin: true`.
+    pub fin: bool,
+    /// Accepted for compatibility: clients always mask, servers never (RFC 6455).
+    pub mask: Option<bool>,
+    /// Accepted for compatibility: permessage-deflate is not negotiated yet.
+    pub compress: bool,
+}
+
+impl Default for SendOptions {
+    fn default() -> Self {
+        SendOptions {
+            binary: None,
+            fin: true,
+            mask: None,
+            compress: false,
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The HTTP side of a handshake as listeners see it: [`Request`] (Node's
+//! `http.IncomingMessage` for the upgrade request), [`Response`] (the server's answer,
+//! seen by a client) and [`Headers`] (the 101's header lines, which `headers`
+//! listeners may extend).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+/// An HTTP request: the upgrade request on the server (`connection`, `headers`,
+/// `wsClientError`), or the request a client sent (`unexpected-response`, `redirect`).
+///
+/// Header names are lowercase, as in Node's `req.headers`.
+///
+/// ```
+/// let req = nodews::Request::new("GET", "/chat?room=1", vec![("Origin".into(), "https://a.example".into())], None);
+/// assert_eq!(req.url(), "/chat?room=1");
+/// assert_eq!(req.header("origin"), Some("https://a.example"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Request(Arc<RequestInner>);
+
+#[derive(Debug)]
+struct RequestInner {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    remote_address: Option<SocketAddr>,
+}
+
+impl Request {
+    /// A request; header names are lowercased.
+    ///
+    /// ```
+    /// let req = nodews::Request::new("GET", "/", vec![], None);
+    /// assert_eq!(req.method(), "GET");
+    /// ```
+    pub fn new(
+        method: impl Into<String>,
+        url: impl Into<String>,
+        headers: Vec<(String, String)>,
+        remote_address: Option<SocketAddr>,
+    ) -> Request {
+        let headers = headers
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        Request(Arc::new(RequestInner {
+            method: method.into(),
+            url: url.into(),
+            headers,
+            remote_address,
+        }))
+    }
+
+    /// `req.method`.
+    ///
+    /// ```
+    /// assert_eq!(nodews::Request::new("GET", "/", vec![], None).method(), "GET");
+    /// ```
+    pub fn method(&self) -> &str {
+        &self.0.method
+    }
+
+    /// `req.url`: the path and query, as sent.
+    ///
+    /// ```
+    /// assert_eq!(nodews::Request::new("GET", "/a?b", vec![], None).url(), "/a?b");
+    /// ```
+    pub fn url(&self) -> &str {
+        &self.0.url
+    }
+
+    /// All headers as (lowercase name, value) pairs, in the order received.
+    ///
+    /// ```
+    /// let req = nodews::Request::new("GET", "/", vec![("X-A".into(), "1".into())], None);
+    /// assert_eq!(req.headers()[0], ("x-a".to_string(), "1".to_string()));
+    /// ```
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.0.headers
+    }
+
+    /// `req.headers[name]`: the first value of a header, name matched without case.
+    ///
+    /// ```
+    /// let req = nodews::Request::new("GET", "/", vec![("X-Forwarded-For".into(), "10.0.0.1".into())], None);
+    /// assert_eq!(req.header("X-Forwarded-For"), Some("10.0.0.1"));
+    /// ```
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.0
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `req.socket.remoteAddress` (and port): the peer's address, on the server.
+    ///
+    /// ```
+    /// let addr: std::net::SocketAddr = "127.0.0.1:5000".parse().unwrap();
+    /// let req = nodews::Request::new("GET", "/", vec![], Some(addr));
+    /// assert_eq!(req.remote_address().unwrap().ip().to_string(), "127.0.0.1");
+    /// ```
+    pub fn remote_address(&self) -> Option<SocketAddr> {
+        self.0.remote_address
+    }
+}
+
+/// An HTTP response a client received: the 101 (`upgrade` event) or a refusal
+/// (`unexpected-response`).
+///
+/// ```
+/// let res = nodews::Response::new(401, vec![("WWW-Authenticate".into(), "Basic".into())], b"no".to_vec());
+/// assert_eq!(res.status(), 401);
+/// assert_eq!(res.header("www-authenticate"), Some("Basic"));
+/// assert_eq!(res.body(), b"no");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Response(Arc<ResponseInner>);
+
+#[derive(Debug)]
+struct ResponseInner {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    /// A response; header names are lowercased.
+    ///
+    /// ```
+    /// assert_eq!(nodews::Response::new(101, vec![], vec![]).status(), 101);
+    /// ```
+    pub fn new(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Response {
+        let headers = headers
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        Response(Arc::new(ResponseInner {
+            status,
+            headers,
+            body,
+        }))
+    }
+
+    /// `res.statusCode`.
+    ///
+    /// ```
+    /// assert_eq!(nodews::Response::new(404, vec![], vec![]).status(), 404);
+    /// ```
+    pub fn status(&self) -> u16 {
+        self.0.status
+    }
+
+    /// All headers as (lowercase name, value) pairs.
+    ///
+    /// ```
+    /// assert!(nodews::Response::new(101, vec![], vec![]).headers().is_empty());
+    /// ```
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.0.headers
+    }
+
+    /// The first value of a header, name matched without case.
+    ///
+    /// ```
+    /// let res = nodews::Response::new(101, vec![("Upgrade".into(), "websocket".into())], vec![]);
+    /// assert_eq!(res.header("upgrade"), Some("websocket"));
+    /// ```
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.0
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body the server sent with a refusal (empty for a 101).
+    ///
+    /// ```
+    /// assert_eq!(nodews::Response::new(400, vec![], b"bad".to_vec()).body(), b"bad");
+    /// ```
+    pub fn body(&self) -> &[u8] {
+        &self.0.body
+    }
+}
+
+/// The header lines of the 101 response, passed to `headers` listeners, which may
+/// add lines (ws passes a mutable array: `headers.push('Set-Cookie: a=b')`).
+///
+/// ```
+/// let headers = nodews::Headers::default();
+/// headers.push("Set-Cookie: session=1");
+/// assert_eq!(headers.lines(), vec!["Set-Cookie: session=1".to_string()]);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Headers(Arc<Mutex<Vec<String>>>);
+
+impl Headers {
+    pub(crate) fn from_lines(lines: Vec<String>) -> Headers {
+        Headers(Arc::new(Mutex::new(lines)))
+    }
+
+    /// Appends a header line, `"Name: value"`.
+    ///
+    /// ```
+    /// let h = nodews::Headers::default();
+    /// h.push("X-Powered-By: nodews");
+    /// assert_eq!(h.lines().len(), 1);
+    /// ```
+    pub fn push(&self, line: impl Into<String>) {
+        self.0.lock().push(line.into());
+    }
+
+    /// The current lines, the status line first when there is one.
+    ///
+    /// ```
+    /// assert!(nodews::Headers::default().lines().is_empty());
+    /// ```
+    pub fn lines(&self) -> Vec<String> {
+        self.0.lock().clone()
+    }
+}

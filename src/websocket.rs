@@ -1,0 +1,670 @@
+//! [`WebSocket`]: the socket handle, on both sides (ws's `lib/websocket.js`).
+//!
+//! The handle is cheap to clone and works from any thread. Every method only queues a
+//! command for the socket's task (see `connection.rs`, where messages travel from
+//! the network to your listeners), so methods never block and are safe inside any
+//! listener.
+
+use std::any::{Any, TypeId};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use parking_lot::{Condvar, Mutex};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::connection::{Command, SendCallback};
+use crate::emitter::{Emit, EmitterKind, EventSpec, IntoListener, Origin, Registry, arg};
+use crate::{Error, Message, SendOptions};
+
+/// The socket's events, in ws's order and with ws's arguments.
+static EVENTS: &[EventSpec] = &[
+    EventSpec { name: "open", args: &[] },
+    EventSpec {
+        name: "message",
+        args: &[arg!("data": Message), arg!("is_binary": bool)],
+    },
+    EventSpec {
+        name: "close",
+        args: &[arg!("code": u16), arg!("reason": String)],
+    },
+    EventSpec { name: "error", args: &[arg!("error": Error)] },
+    EventSpec { name: "ping", args: &[arg!("data": bytes::Bytes)] },
+    EventSpec { name: "pong", args: &[arg!("data": bytes::Bytes)] },
+    EventSpec {
+        name: "upgrade",
+        args: &[arg!("response": crate::Response)],
+    },
+    EventSpec {
+        name: "unexpected-response",
+        args: &[arg!("request": crate::Request), arg!("response": crate::Response)],
+    },
+    EventSpec {
+        name: "redirect",
+        args: &[arg!("url": String), arg!("request": crate::Request)],
+    },
+];
+
+pub(crate) const OPEN_EVENT: usize = 0;
+pub(crate) const MESSAGE_EVENT: usize = 1;
+pub(crate) const CLOSE_EVENT: usize = 2;
+pub(crate) const ERROR_EVENT: usize = 3;
+pub(crate) const PING_EVENT: usize = 4;
+pub(crate) const PONG_EVENT: usize = 5;
+pub(crate) const UPGRADE_EVENT: usize = 6;
+pub(crate) const UNEXPECTED_RESPONSE_EVENT: usize = 7;
+
+impl EmitterKind for WebSocket {
+    const NAME: &'static str = "WebSocket";
+    fn this_type() -> TypeId {
+        TypeId::of::<WebSocket>()
+    }
+    fn events() -> &'static [EventSpec] {
+        EVENTS
+    }
+}
+
+/// A WebSocket connection, client or server side: ws's `WebSocket`.
+///
+/// # Events
+///
+/// | event | listener arguments (any leading part, optionally after `ws: WebSocket`) |
+/// |---|---|
+/// | `"open"` | none |
+/// | `"message"` | `data: Message, is_binary: bool` |
+/// | `"close"` | `code: u16, reason: String` |
+/// | `"error"` | `error: Error` |
+/// | `"ping"`, `"pong"` | `data: Bytes` |
+/// | `"upgrade"` | `response: Response` (client) |
+/// | `"unexpected-response"` | `request: Request, response: Response` (client) |
+/// | `"redirect"` | `url: String, request: Request` (client) |
+///
+/// Per socket: `open` comes before any `message`; messages arrive in order; `error`
+/// is followed by `close`; `close` comes exactly once and last. A socket's listeners
+/// never run concurrently with each other; different sockets' listeners may.
+///
+/// Close codes follow ws: 1005 when the peer's close frame had no status, 1006 when
+/// the connection ended without a close frame.
+///
+/// ```no_run
+/// use nodews::{Message, WebSocket};
+/// let ws = WebSocket::new("ws://127.0.0.1:8080");
+/// ws.on("open", |ws: WebSocket| ws.send("something"));
+/// ws.on("message", |data: Message| println!("received: {data}"));
+/// nodews::run();
+/// ```
+#[derive(Clone)]
+pub struct WebSocket {
+    pub(crate) inner: Arc<Shared>,
+}
+
+/// State shared by the handles and the socket's task.
+pub(crate) struct Shared {
+    pub(crate) registry: Registry,
+    pub(crate) ready_state: AtomicU8,
+    pub(crate) commands: UnboundedSender<Command>,
+    /// Bytes queued by `send` and not yet written to the network (ws's `bufferedAmount`).
+    pub(crate) buffered: AtomicUsize,
+    pub(crate) paused: AtomicBool,
+    pub(crate) url: String,
+    pub(crate) protocol: Mutex<String>,
+    pub(crate) was_clean: AtomicBool,
+    /// Set once `close` has been emitted, for `wait_close`.
+    pub(crate) closed: Mutex<bool>,
+    pub(crate) closed_changed: Condvar,
+}
+
+impl std::fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("url", &self.inner.url)
+            .field("ready_state", &self.ready_state())
+            .finish()
+    }
+}
+
+impl PartialEq for WebSocket {
+    /// Two handles are equal when they are the same socket.
+    fn eq(&self, other: &WebSocket) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+impl Eq for WebSocket {}
+
+impl WebSocket {
+    /// The connection is not yet open (`WebSocket.CONNECTING`).
+    pub const CONNECTING: u8 = 0;
+    /// The connection is open and ready to communicate (`WebSocket.OPEN`).
+    pub const OPEN: u8 = 1;
+    /// The connection is in the process of closing (`WebSocket.CLOSING`).
+    pub const CLOSING: u8 = 2;
+    /// The connection is closed (`WebSocket.CLOSED`).
+    pub const CLOSED: u8 = 3;
+
+    pub(crate) fn from_parts(
+        url: String,
+        ready_state: u8,
+        commands: UnboundedSender<Command>,
+    ) -> WebSocket {
+        WebSocket {
+            inner: Arc::new(Shared {
+                registry: Registry::new::<WebSocket>(),
+                ready_state: AtomicU8::new(ready_state),
+                commands,
+                buffered: AtomicUsize::new(0),
+                paused: AtomicBool::new(false),
+                url,
+                protocol: Mutex::new(String::new()),
+                was_clean: AtomicBool::new(false),
+                closed: Mutex::new(false),
+                closed_changed: Condvar::new(),
+            }),
+        }
+    }
+
+    // ----- listener registry (EventEmitter) -----
+
+    /// Adds a listener (`ws.on(event, listener)`). Panics, at your line, on an unknown
+    /// event or a listener whose arguments do not fit it; see the event table above.
+    ///
+    /// ```no_run
+    /// # use nodews::{WebSocket, Message};
+    /// let ws = WebSocket::new("ws://127.0.0.1:8080");
+    /// ws.on("message", |ws: WebSocket, data: Message, is_binary: bool| {
+    ///     ws.send(if is_binary { data } else { Message::text(format!("echo: {data}")) });
+    /// })
+    /// .on("close", |code: u16, reason: String| println!("closed {code} {reason}"));
+    /// ```
+    #[track_caller]
+    pub fn on<M>(&self, event: &str, listener: impl IntoListener<M>) -> &Self {
+        if let Err(e) = self.try_on(event, listener) {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// Like [`on`](Self::on), but returns the mistake as an `Err` instead of panicking.
+    ///
+    /// ```no_run
+    /// # use nodews::WebSocket;
+    /// let ws = WebSocket::new("ws://127.0.0.1:8080");
+    /// let err = ws.try_on("mesage", || {}).unwrap_err();
+    /// assert_eq!(err.code(), "WS_ERR_UNKNOWN_EVENT");
+    /// ```
+    pub fn try_on<M>(&self, event: &str, listener: impl IntoListener<M>) -> Result<&Self, Error> {
+        self.inner.registry.add::<WebSocket>(
+            event,
+            listener.into_handler(),
+            false,
+            Origin::Plain,
+            None,
+        )?;
+        Ok(self)
+    }
+
+    /// Adds a listener that runs at most once (`ws.once`).
+    ///
+    /// ```no_run
+    /// # use nodews::{WebSocket, Message};
+    /// let ws = WebSocket::new("ws://127.0.0.1:8080");
+    /// ws.once("message", |first: Message| println!("first: {first}"));
+    /// ```
+    #[track_caller]
+    pub fn once<M>(&self, event: &str, listener: impl IntoListener<M>) -> &Self {
+        if let Err(e) = self.inner.registry.add::<WebSocket>(
+            event,
+            listener.into_handler(),
+            true,
+            Origin::Plain,
+            None,
+        ) {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// Alias of [`on`](Self::on) (`ws.addListener`).
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// ws.add_listener("open", || println!("open"));
+    /// ```
+    #[track_caller]
+    pub fn add_listener<M>(&self, event: &str, listener: impl IntoListener<M>) -> &Self {
+        self.on(event, listener)
+    }
+
+    /// Removes a listener registered from a [`Handler`](crate::Handler) (`ws.off`).
+    ///
+    /// ```no_run
+    /// # use nodews::{Handler, WebSocket};
+    /// let ws = WebSocket::new("ws://127.0.0.1:8080");
+    /// let on_open = Handler::new(|| println!("open"));
+    /// ws.on("open", on_open.clone()).off("open", &on_open);
+    /// ```
+    #[track_caller]
+    pub fn off(&self, event: &str, handler: &crate::Handler) -> &Self {
+        if let Err(e) = self.inner.registry.remove::<WebSocket>(event, handler) {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// Alias of [`off`](Self::off) (`ws.removeListener`).
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// let h = nodews::Handler::new(|| {});
+    /// ws.on("open", h.clone()).remove_listener("open", &h);
+    /// ```
+    #[track_caller]
+    pub fn remove_listener(&self, event: &str, handler: &crate::Handler) -> &Self {
+        self.off(event, handler)
+    }
+
+    /// Removes all listeners of one event, or of every event with `None`.
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// ws.remove_all_listeners(Some("message")).remove_all_listeners(None);
+    /// ```
+    #[track_caller]
+    pub fn remove_all_listeners(&self, event: Option<&str>) -> &Self {
+        let index = event.map(|e| Registry::index_of::<WebSocket>(e).unwrap_or_else(|e| panic!("{e}")));
+        self.inner.registry.remove_all(index);
+        self
+    }
+
+    /// How many listeners an event has (`ws.listenerCount`).
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// ws.on("open", || {});
+    /// assert_eq!(ws.listener_count("open"), 1);
+    /// ```
+    #[track_caller]
+    pub fn listener_count(&self, event: &str) -> usize {
+        let index = Registry::index_of::<WebSocket>(event).unwrap_or_else(|e| panic!("{e}"));
+        self.inner.registry.count(index)
+    }
+
+    /// Calls the listeners of event `index`; handles panics (log, `error`, close 1011).
+    pub(crate) fn emit(&self, index: usize, args: &[&dyn Any]) {
+        let emit = Emit { this: self, args };
+        let (_, panics) = self.inner.registry.emit(index, &emit);
+        for panic in panics {
+            let name = EVENTS[index].name;
+            log::error!("a \"{name}\" listener of WebSocket {} panicked: {panic}", self.inner.url);
+            if index != ERROR_EVENT && index != CLOSE_EVENT {
+                let error = Error::new(
+                    "WS_ERR_LISTENER_PANIC",
+                    format!("a \"{name}\" listener panicked: {panic}"),
+                );
+                self.emit_error(error);
+                // An error is followed by close: end this socket, keep the runtime going.
+                let _ = self
+                    .inner
+                    .commands
+                    .send(Command::Close(Some((1011, String::new()))));
+            }
+        }
+    }
+
+    /// Emits `error`; with no listener it is logged (Node would crash; we don't).
+    pub(crate) fn emit_error(&self, error: Error) {
+        if self.inner.registry.count(ERROR_EVENT) == 0 {
+            log::error!("WebSocket {} error (no \"error\" listener): {error}", self.inner.url);
+        } else {
+            self.emit(ERROR_EVENT, &[&error]);
+        }
+    }
+
+    pub(crate) fn set_ready_state(&self, state: u8) {
+        self.inner.ready_state.store(state, Ordering::Release);
+    }
+
+    // ----- sending -----
+
+    /// Sends a message (`ws.send(data)`): text for `&str`/`String`, binary for bytes,
+    /// the same kind for a [`Message`]. Never blocks: the data is queued (see
+    /// [`buffered_amount`](Self::buffered_amount)) and written by the runtime. A send on
+    /// a socket that is not open is dropped and logged; use
+    /// [`send_with_callback`](Self::send_with_callback) to observe failures.
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// ws.send("text");
+    /// ws.send(vec![1u8, 2, 3]);
+    /// ```
+    pub fn send(&self, data: impl Into<Message>) {
+        self.enqueue(data.into(), SendOptions::default(), None);
+    }
+
+    /// `ws.send(data, options)`: force text or binary, or send a fragment (`fin: false`).
+    ///
+    /// ```no_run
+    /// # use nodews::SendOptions;
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// ws.send_with("part 1, ", SendOptions { fin: false, ..Default::default() });
+    /// ws.send_with("part 2", SendOptions::default());
+    /// ```
+    pub fn send_with(&self, data: impl Into<Message>, options: SendOptions) {
+        self.enqueue(data.into(), options, None);
+    }
+
+    /// `ws.send(data, options, callback)`: the callback gets `None` once the data has
+    /// been written to the network, or the error that prevented it.
+    ///
+    /// ```no_run
+    /// # use nodews::SendOptions;
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// ws.send_with_callback("hi", SendOptions::default(), |error| {
+    ///     if let Some(error) = error { eprintln!("not sent: {error}") }
+    /// });
+    /// ```
+    pub fn send_with_callback(
+        &self,
+        data: impl Into<Message>,
+        options: SendOptions,
+        callback: impl FnOnce(Option<Error>) + Send + 'static,
+    ) {
+        self.enqueue(data.into(), options, Some(Box::new(callback)));
+    }
+
+    fn enqueue(&self, message: Message, options: SendOptions, callback: Option<SendCallback>) {
+        let message = match options.binary {
+            Some(true) => Ok(message.into_binary()),
+            Some(false) => message.into_text(),
+            None => Ok(message),
+        };
+        let message = match message {
+            Ok(m) => m,
+            Err(e) => return fail_callback(callback, e, &self.inner.url),
+        };
+        let state = self.ready_state();
+        if state != WebSocket::OPEN {
+            if state != WebSocket::CONNECTING {
+                // ws counts data sent after close in bufferedAmount too.
+                self.inner.buffered.fetch_add(message.len(), Ordering::Relaxed);
+            }
+            return fail_callback(callback, not_open(state), &self.inner.url);
+        }
+        self.inner.buffered.fetch_add(message.len(), Ordering::Relaxed);
+        let command = Command::Send {
+            message,
+            fin: options.fin,
+            callback,
+        };
+        if let Err(rejected) = self.inner.commands.send(command) {
+            if let Command::Send { callback, .. } = rejected.0 {
+                fail_callback(callback, not_open(WebSocket::CLOSED), &self.inner.url);
+            }
+        }
+    }
+
+    /// Sends a ping (`ws.ping(data)`); the payload is at most 125 bytes.
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// ws.ping("are you there?").ok();
+    /// ```
+    pub fn ping(&self, data: impl AsRef<[u8]>) -> Result<(), Error> {
+        let data = self.control_payload(data.as_ref())?;
+        let _ = self.inner.commands.send(Command::Ping(data));
+        Ok(())
+    }
+
+    /// Sends an unsolicited pong (`ws.pong(data)`); at most 125 bytes.
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// ws.pong(b"").ok();
+    /// ```
+    pub fn pong(&self, data: impl AsRef<[u8]>) -> Result<(), Error> {
+        let data = self.control_payload(data.as_ref())?;
+        let _ = self.inner.commands.send(Command::Pong(data));
+        Ok(())
+    }
+
+    fn control_payload(&self, data: &[u8]) -> Result<bytes::Bytes, Error> {
+        if data.len() > 125 {
+            return Err(Error::new(
+                "WS_ERR_INVALID_ARGUMENT",
+                "The data size must not be greater than 125 bytes",
+            ));
+        }
+        let state = self.ready_state();
+        if state != WebSocket::OPEN {
+            return Err(not_open(state));
+        }
+        Ok(bytes::Bytes::copy_from_slice(data))
+    }
+
+    // ----- closing -----
+
+    /// Starts the closing handshake without a status code (`ws.close()`): the peer
+    /// sees 1005. Does nothing if the socket is already closing or closed. On a socket
+    /// that is still connecting, the attempt is aborted: `error`, then `close` 1006.
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// ws.close();
+    /// ```
+    pub fn close(&self) {
+        let _ = self.inner.commands.send(Command::Close(None));
+    }
+
+    /// `ws.close(code, reason)`. The code must be one ws accepts (1000, 1001-1003,
+    /// 1007-1014, 3000-4999) and the reason at most 123 bytes of UTF-8; otherwise
+    /// nothing is sent and the mistake comes back as an `Err`.
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// ws.close_with(1000, "bye").unwrap();
+    /// assert_eq!(ws.close_with(1005, "").unwrap_err().code(), "WS_ERR_INVALID_CLOSE_CODE");
+    /// ```
+    pub fn close_with(&self, code: u16, reason: &str) -> Result<(), Error> {
+        if !is_valid_status_code(code) {
+            return Err(Error::new(
+                "WS_ERR_INVALID_CLOSE_CODE",
+                format!(
+                    "First argument must be a valid error code number: {code} is not one \
+                     (use 1000, 1001-1003, 1007-1014 or 3000-4999)"
+                ),
+            ));
+        }
+        if reason.len() > 123 {
+            return Err(Error::new(
+                "WS_ERR_INVALID_ARGUMENT",
+                format!(
+                    "The message must not be greater than 123 bytes (it is {})",
+                    reason.len()
+                ),
+            ));
+        }
+        let _ = self
+            .inner
+            .commands
+            .send(Command::Close(Some((code, reason.to_string()))));
+        Ok(())
+    }
+
+    /// Destroys the connection at once, without a closing handshake (`ws.terminate()`).
+    /// Both ends see close code 1006.
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// ws.terminate();
+    /// ```
+    pub fn terminate(&self) {
+        let _ = self.inner.commands.send(Command::Terminate);
+    }
+
+    // ----- attributes -----
+
+    /// `ws.readyState`: one of [`CONNECTING`](Self::CONNECTING), [`OPEN`](Self::OPEN),
+    /// [`CLOSING`](Self::CLOSING), [`CLOSED`](Self::CLOSED).
+    ///
+    /// ```no_run
+    /// # use nodews::WebSocket;
+    /// let ws = WebSocket::new("ws://127.0.0.1:8080");
+    /// if ws.ready_state() == WebSocket::OPEN { ws.close(); }
+    /// ```
+    pub fn ready_state(&self) -> u8 {
+        self.inner.ready_state.load(Ordering::Acquire)
+    }
+
+    /// `ws.url`: the URL a client connected to (empty on the server side).
+    ///
+    /// ```no_run
+    /// let ws = nodews::WebSocket::new("ws://127.0.0.1:8080/chat");
+    /// assert_eq!(ws.url(), "ws://127.0.0.1:8080/chat");
+    /// ```
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// `ws.protocol`: the subprotocol the server chose, or `""`.
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// println!("protocol: {:?}", ws.protocol());
+    /// ```
+    pub fn protocol(&self) -> String {
+        self.inner.protocol.lock().clone()
+    }
+
+    /// `ws.extensions`: the negotiated extensions; always `""` (none are negotiated yet).
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// assert_eq!(ws.extensions(), "");
+    /// ```
+    pub fn extensions(&self) -> String {
+        String::new()
+    }
+
+    /// `ws.bufferedAmount`: bytes passed to `send` and not yet written to the network.
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// if ws.buffered_amount() < 1 << 20 { ws.send("more"); }
+    /// ```
+    pub fn buffered_amount(&self) -> usize {
+        self.inner.buffered.load(Ordering::Relaxed)
+    }
+
+    /// Stops reading from the network (`ws.pause()`): no `message` events until
+    /// [`resume`](Self::resume); TCP flow control then slows the peer down.
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// ws.pause();
+    /// assert!(ws.is_paused());
+    /// ws.resume();
+    /// ```
+    pub fn pause(&self) {
+        self.inner.paused.store(true, Ordering::Release);
+    }
+
+    /// Resumes reading after [`pause`](Self::pause) (`ws.resume()`).
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// ws.resume();
+    /// ```
+    pub fn resume(&self) {
+        self.inner.paused.store(false, Ordering::Release);
+        let _ = self.inner.commands.send(Command::Resume);
+    }
+
+    /// `ws.isPaused`.
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// assert!(!ws.is_paused());
+    /// ```
+    pub fn is_paused(&self) -> bool {
+        self.inner.paused.load(Ordering::Acquire)
+    }
+
+    // ----- narrow waits -----
+
+    /// Blocks until this socket's `close` event has run (its listeners included).
+    /// Like `run()`, it first starts the events of emitters this thread created.
+    /// Panics if called from inside a listener (it would wait for itself).
+    ///
+    /// ```no_run
+    /// let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// ws.on("open", |ws: nodews::WebSocket| ws.close());
+    /// ws.wait_close();
+    /// ```
+    #[track_caller]
+    pub fn wait_close(&self) {
+        self.wait_close_timeout(Duration::MAX);
+    }
+
+    /// Like [`wait_close`](Self::wait_close) with a limit; `true` if the socket closed.
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// let closed = ws.wait_close_timeout(std::time::Duration::from_secs(5));
+    /// # let _ = closed;
+    /// ```
+    #[track_caller]
+    pub fn wait_close_timeout(&self, timeout: Duration) -> bool {
+        crate::runtime::assert_may_block("WebSocket::wait_close");
+        crate::runtime::release_events();
+        let deadline = std::time::Instant::now().checked_add(timeout);
+        let mut closed = self.inner.closed.lock();
+        while !*closed {
+            match deadline {
+                Some(d) => {
+                    if self.inner.closed_changed.wait_until(&mut closed, d).timed_out() {
+                        return *closed;
+                    }
+                }
+                None => self.inner.closed_changed.wait(&mut closed),
+            }
+        }
+        true
+    }
+
+    /// `CloseEvent.wasClean`: both close frames were exchanged.
+    pub(crate) fn was_clean(&self) -> bool {
+        self.inner.was_clean.load(Ordering::Acquire)
+    }
+}
+
+fn not_open(state: u8) -> Error {
+    let name = ["CONNECTING", "OPEN", "CLOSING", "CLOSED"][state as usize & 3];
+    Error::new(
+        "WS_ERR_INVALID_STATE",
+        format!("WebSocket is not open: readyState {state} ({name})"),
+    )
+}
+
+/// Delivers a send failure: to the callback, on the runtime (never inside `send`, as
+/// Node defers it to the next tick), or to the log when there is no callback.
+fn fail_callback(callback: Option<SendCallback>, error: Error, url: &str) {
+    match callback {
+        Some(cb) => crate::runtime::spawn(async move {
+            if let Err(panic) = crate::runtime::call_user(|| cb(Some(error))) {
+                log::error!("a send callback panicked: {panic}");
+            }
+        }),
+        None => log::warn!("WebSocket {url}: message not sent: {error}"),
+    }
+}
+
+/// ws's `isValidStatusCode`: the codes an endpoint may send or accept.
+///
+/// ```
+/// assert!(nodews::is_valid_status_code(1000));
+/// assert!(nodews::is_valid_status_code(4999));
+/// assert!(!nodews::is_valid_status_code(1005));
+/// assert!(!nodews::is_valid_status_code(2999));
+/// ```
+pub fn is_valid_status_code(code: u16) -> bool {
+    (1000..=1014).contains(&code) && !matches!(code, 1004..=1006) || (3000..=4999).contains(&code)
+}

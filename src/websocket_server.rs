@@ -1,0 +1,800 @@
+//! [`WebSocketServer`]: accepts connections and upgrades them (ws's
+//! `lib/websocket-server.js`).
+//!
+//! Every connection is served by hyper's HTTP/1 server, so HTTP parsing is hyper's
+//! and a plain request gets a real HTTP answer (426 Upgrade Required, as ws). An
+//! upgrade request is checked the way ws's `handleUpgrade` checks it (same statuses,
+//! same messages), answered with 101, and the upgraded connection becomes a
+//! [`WebSocket`] whose task is in `connection.rs`.
+
+use std::convert::Infallible;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_tungstenite::WebSocketStream;
+use async_tungstenite::tokio::TokioAdapter;
+use async_tungstenite::tungstenite::handshake::derive_accept_key;
+use async_tungstenite::tungstenite::protocol::Role;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use parking_lot::{Condvar, Mutex};
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::{mpsc, watch};
+
+use crate::connection::Connection;
+use crate::emitter::{Emit, EmitterKind, EventSpec, IntoListener, Origin, Registry, arg};
+use crate::runtime::{Gate, KeepAlive};
+use crate::{Error, Headers, Request, ServerOptions, VerifyInfo, WebSocket};
+
+static EVENTS: &[EventSpec] = &[
+    EventSpec { name: "listening", args: &[] },
+    EventSpec {
+        name: "connection",
+        args: &[arg!("socket": WebSocket), arg!("request": Request)],
+    },
+    EventSpec { name: "error", args: &[arg!("error": Error)] },
+    EventSpec {
+        name: "headers",
+        args: &[arg!("headers": Headers), arg!("request": Request)],
+    },
+    EventSpec { name: "close", args: &[] },
+    EventSpec {
+        name: "wsClientError",
+        args: &[arg!("error": Error), arg!("request": Request)],
+    },
+];
+
+const LISTENING_EVENT: usize = 0;
+const CONNECTION_EVENT: usize = 1;
+const ERROR_EVENT: usize = 2;
+const HEADERS_EVENT: usize = 3;
+const CLOSE_EVENT: usize = 4;
+const CLIENT_ERROR_EVENT: usize = 5;
+
+impl EmitterKind for WebSocketServer {
+    const NAME: &'static str = "WebSocketServer";
+    fn this_type() -> std::any::TypeId {
+        std::any::TypeId::of::<WebSocketServer>()
+    }
+    fn events() -> &'static [EventSpec] {
+        EVENTS
+    }
+}
+
+/// A WebSocket server: ws's `WebSocketServer` (`WebSocket.Server`).
+///
+/// # Events
+///
+/// | event | listener arguments (any leading part, optionally after `wss: WebSocketServer`) |
+/// |---|---|
+/// | `"listening"` | none |
+/// | `"connection"` | `socket: WebSocket, request: Request` |
+/// | `"error"` | `error: Error` (e.g. `EADDRINUSE`: the port is taken) |
+/// | `"headers"` | `headers: Headers, request: Request` (add lines to the 101) |
+/// | `"close"` | none |
+/// | `"wsClientError"` | `error: Error, request: Request` (a bad upgrade request; nodews still answers it with ws's status) |
+///
+/// A port that cannot be bound is reported as an `error` event, as in Node, not as a
+/// panic or an `Err`.
+///
+/// ```no_run
+/// use nodews::{Message, ServerOptions, WebSocket, WebSocketServer};
+/// let wss = WebSocketServer::new(ServerOptions { port: Some(8080), ..Default::default() });
+/// wss.on("connection", |ws: WebSocket| {
+///     ws.on("message", |data: Message| println!("received: {data}"));
+///     ws.send("something");
+/// });
+/// nodews::run();
+/// ```
+#[derive(Clone)]
+pub struct WebSocketServer {
+    inner: Arc<ServerShared>,
+}
+
+struct ServerShared {
+    registry: Registry,
+    /// Server listeners are called from many connection tasks; this keeps them from
+    /// running concurrently (an async lock: waiting never blocks a runtime thread).
+    dispatch: tokio::sync::Mutex<()>,
+    options: ServerOptions,
+    address: Mutex<Option<SocketAddr>>,
+    clients: Mutex<Vec<WebSocket>>,
+    state: Mutex<State>,
+    stop_accepting: watch::Sender<bool>,
+    closed: Mutex<bool>,
+    closed_changed: Condvar,
+    alive: Mutex<Option<KeepAlive>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum State {
+    Running,
+    Closing,
+    Closed,
+}
+
+impl std::fmt::Debug for WebSocketServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocketServer")
+            .field("address", &self.address())
+            .field("state", &*self.inner.state.lock())
+            .finish()
+    }
+}
+
+impl WebSocketServer {
+    /// Creates the server and starts listening (`new WebSocketServer(options)`).
+    ///
+    /// With `port`, the port is bound before this returns, so
+    /// [`address()`](Self::address) is known at once; `listening` and every other
+    /// event start when this thread returns to the event loop. A bind failure arrives
+    /// as an `error` event.
+    ///
+    /// ```no_run
+    /// use nodews::{ServerOptions, WebSocketServer};
+    /// let wss = WebSocketServer::new(ServerOptions { port: Some(0), ..Default::default() });
+    /// println!("port {}", wss.address().unwrap().port());
+    /// ```
+    pub fn new(options: ServerOptions) -> WebSocketServer {
+        let (stop_accepting, stop_rx) = watch::channel(false);
+        let server = WebSocketServer {
+            inner: Arc::new(ServerShared {
+                registry: Registry::new::<WebSocketServer>(),
+                dispatch: tokio::sync::Mutex::new(()),
+                options,
+                address: Mutex::new(None),
+                clients: Mutex::new(Vec::new()),
+                state: Mutex::new(State::Running),
+                stop_accepting,
+                closed: Mutex::new(false),
+                closed_changed: Condvar::new(),
+                alive: Mutex::new(Some(KeepAlive::new())),
+            }),
+        };
+        let gate = Gate::for_current_thread();
+        let bound = server.bind();
+        let task_server = server.clone();
+        crate::runtime::spawn(async move {
+            gate.wait().await;
+            match bound {
+                Ok(listener) => {
+                    task_server.emit(LISTENING_EVENT, &[]).await;
+                    task_server.accept_loop(listener, stop_rx).await;
+                }
+                Err(error) => {
+                    *task_server.inner.state.lock() = State::Closed;
+                    task_server.emit_error(error).await;
+                    task_server.finish_close();
+                }
+            }
+        });
+        server
+    }
+
+    /// `new WebSocketServer(options, callback)`: `callback` runs on `listening`.
+    ///
+    /// ```no_run
+    /// use nodews::{ServerOptions, WebSocketServer};
+    /// let wss = WebSocketServer::with_callback(ServerOptions { port: Some(8080), ..Default::default() }, || {
+    ///     println!("listening on 8080");
+    /// });
+    /// # let _ = wss;
+    /// ```
+    pub fn with_callback(options: ServerOptions, on_listening: impl FnOnce() + Send + 'static) -> WebSocketServer {
+        let server = WebSocketServer::new(options);
+        let mut once = Some(on_listening);
+        server.once("listening", move || {
+            if let Some(f) = once.take() {
+                f()
+            }
+        });
+        server
+    }
+
+    fn bind(&self) -> Result<TcpListener, Error> {
+        let options = &self.inner.options;
+        if !options.auto_pong {
+            return Err(Error::new(
+                "WS_ERR_INVALID_ARGUMENT",
+                "auto_pong: false is not supported: tungstenite always answers pings (RFC 6455 requires it)",
+            ));
+        }
+        let port = options.port.ok_or_else(|| {
+            Error::new(
+                "WS_ERR_INVALID_ARGUMENT",
+                "One and only one of the \"port\", \"server\", or \"noServer\" options must be specified",
+            )
+        })?;
+        let _runtime = crate::runtime::runtime().enter();
+        let candidates: Vec<SocketAddr> = match &options.host {
+            Some(host) => (host.as_str(), port)
+                .to_socket_addrs()
+                .map_err(|e| Error::io(&format!("getaddrinfo {host}"), e))?
+                .collect(),
+            // Node's default: every interface, IPv6 and IPv4 on one socket when possible.
+            None => vec![SocketAddr::from(([0u16; 8], port)), SocketAddr::from(([0u8; 4], port))],
+        };
+        let mut last = None;
+        for addr in candidates {
+            match listen(addr, options.backlog) {
+                Ok(listener) => {
+                    *self.inner.address.lock() = listener.local_addr().ok();
+                    return Ok(listener);
+                }
+                Err(e) => last = Some(Error::io(&format!("listen {addr}"), e)),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::new("ENOTFOUND", "no address to listen on")))
+    }
+
+    async fn accept_loop(&self, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((tcp, remote)) => {
+                        let _ = tcp.set_nodelay(true);
+                        let server = self.clone();
+                        crate::runtime::spawn(async move { server.serve_http(tcp, remote).await });
+                    }
+                    Err(e) => {
+                        // Out of file descriptors and the like: report, back off, go on.
+                        log::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                },
+                _ = stop.changed() => break,
+            }
+        }
+    }
+
+    /// One TCP connection: hyper parses requests until one is upgraded (or it ends).
+    async fn serve_http(self, tcp: tokio::net::TcpStream, remote: SocketAddr) {
+        let server = self.clone();
+        let service = service_fn(move |req| {
+            let server = server.clone();
+            async move { Ok::<_, Infallible>(server.handle_request(req, remote).await) }
+        });
+        if let Err(e) = http1::Builder::new()
+            .serve_connection(TokioIo::new(tcp), service)
+            .with_upgrades()
+            .await
+        {
+            log::debug!("HTTP connection from {remote} ended: {e}");
+        }
+    }
+
+    /// ws's `handleUpgrade` + `completeUpgrade`, on a hyper request.
+    async fn handle_request(&self, mut req: hyper::Request<Incoming>, remote: SocketAddr) -> HttpResponse {
+        let is_upgrade = req.headers().contains_key(http::header::UPGRADE)
+            && header_has_token(req.headers(), http::header::CONNECTION, "upgrade");
+        if !is_upgrade {
+            // ws's own HTTP server answers every plain request this way.
+            return plain(426, "Upgrade Required", &[]);
+        }
+        let request = to_request(&req, remote);
+        let accepted = match self.check_upgrade(&req, &request) {
+            Ok(accepted) => accepted,
+            Err((status, message, extra)) => {
+                if !message.is_empty() {
+                    let error = Error::new("WS_ERR_HANDSHAKE", message.clone());
+                    self.emit(CLIENT_ERROR_EVENT, &[&error, &request]).await;
+                }
+                return plain(status, &message, &extra);
+            }
+        };
+
+        // The 'headers' event may add lines to the 101, as ws passes its array.
+        let mut lines = vec![
+            "HTTP/1.1 101 Switching Protocols".to_string(),
+            "Upgrade: websocket".to_string(),
+            "Connection: Upgrade".to_string(),
+            format!("Sec-WebSocket-Accept: {}", derive_accept_key(accepted.key.as_bytes())),
+        ];
+        if let Some(p) = &accepted.protocol {
+            lines.push(format!("Sec-WebSocket-Protocol: {p}"));
+        }
+        let headers = Headers::from_lines(lines);
+        if self.inner.registry.count(HEADERS_EVENT) > 0 {
+            self.emit(HEADERS_EVENT, &[&headers, &request]).await;
+        }
+        let mut response = hyper::Response::builder().status(101);
+        for line in headers.lines().iter().skip(1) {
+            if let Some((name, value)) = line.split_once(':') {
+                response = response.header(name.trim(), value.trim());
+            }
+        }
+        let response = match response.body(Full::new(Bytes::new())) {
+            Ok(r) => r,
+            Err(e) => {
+                log::error!("a \"headers\" listener added an invalid header: {e}");
+                return plain(500, "Internal Server Error", &[]);
+            }
+        };
+
+        let on_upgrade = hyper::upgrade::on(&mut req);
+        let server = self.clone();
+        crate::runtime::spawn(async move {
+            match on_upgrade.await {
+                Ok(upgraded) => {
+                    let config = crate::client::ws_config(server.inner.options.max_payload);
+                    let io = TokioAdapter::new(TokioIo::new(upgraded));
+                    let stream = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+                    server.on_upgraded(stream, request, accepted.protocol).await;
+                }
+                Err(e) => log::debug!("upgrade from {remote} failed: {e}"),
+            }
+        });
+        response
+    }
+
+    /// The checks of ws's `handleUpgrade`, with its statuses and messages.
+    fn check_upgrade(
+        &self,
+        req: &hyper::Request<Incoming>,
+        request: &Request,
+    ) -> Result<Accepted, (u16, String, Vec<(&'static str, &'static str)>)> {
+        let reject = |status: u16, message: &str| Err((status, message.to_string(), Vec::new()));
+        if req.method() != http::Method::GET {
+            return reject(405, "Invalid HTTP method");
+        }
+        if !request.header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
+            return reject(400, "Invalid Upgrade header");
+        }
+        let key = match request.header("sec-websocket-key") {
+            Some(k) if is_valid_key(k) => k.to_string(),
+            _ => return reject(400, "Missing or invalid Sec-WebSocket-Key header"),
+        };
+        let version = request.header("sec-websocket-version").map(str::trim);
+        if !matches!(version, Some("13") | Some("8")) {
+            return Err((
+                400,
+                "Missing or invalid Sec-WebSocket-Version header".to_string(),
+                vec![("Sec-WebSocket-Version", "13, 8")],
+            ));
+        }
+        if !self.should_handle(request) {
+            return Err((400, String::new(), Vec::new()));
+        }
+        let offered = match request.header("sec-websocket-protocol") {
+            Some(header) => match parse_protocols(header) {
+                Some(p) => p,
+                None => return reject(400, "Invalid Sec-WebSocket-Protocol header"),
+            },
+            None => Vec::new(),
+        };
+        if *self.inner.state.lock() != State::Running {
+            return Err((503, String::new(), Vec::new()));
+        }
+        if let Some(verify) = &self.inner.options.verify_client {
+            let origin_header = if version == Some("8") { "sec-websocket-origin" } else { "origin" };
+            let info = VerifyInfo {
+                origin: request.header(origin_header).map(str::to_string),
+                secure: false,
+                req: request.clone(),
+            };
+            match crate::runtime::call_user(|| (verify.0)(&info)) {
+                Ok(true) => {}
+                Ok(false) => return Err((401, String::new(), Vec::new())),
+                Err(panic) => {
+                    log::error!("verify_client panicked: {panic}");
+                    return Err((500, String::new(), Vec::new()));
+                }
+            }
+        }
+        let protocol = if offered.is_empty() {
+            None
+        } else if let Some(handle) = &self.inner.options.handle_protocols {
+            match crate::runtime::call_user(|| (handle.0)(&offered, request)) {
+                Ok(choice) => choice,
+                Err(panic) => {
+                    log::error!("handle_protocols panicked: {panic}");
+                    return Err((500, String::new(), Vec::new()));
+                }
+            }
+        } else {
+            offered.first().cloned()
+        };
+        Ok(Accepted { key, protocol })
+    }
+
+    /// ws's `shouldHandle`: does the request's path match the `path` option?
+    ///
+    /// ```no_run
+    /// use nodews::{Request, ServerOptions, WebSocketServer};
+    /// let wss = WebSocketServer::new(ServerOptions { port: Some(0), path: Some("/chat".into()), ..Default::default() });
+    /// assert!(wss.should_handle(&Request::new("GET", "/chat?x=1", vec![], None)));
+    /// assert!(!wss.should_handle(&Request::new("GET", "/other", vec![], None)));
+    /// ```
+    pub fn should_handle(&self, request: &Request) -> bool {
+        match &self.inner.options.path {
+            Some(path) => request.url().split('?').next() == Some(path.as_str()),
+            None => true,
+        }
+    }
+
+    /// A connection passed the handshake: make the socket, emit `connection`, run it.
+    async fn on_upgraded<S>(&self, stream: WebSocketStream<S>, request: Request, protocol: Option<String>)
+    where
+        S: futures_util::io::AsyncRead + futures_util::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let socket = WebSocket::from_parts(String::new(), WebSocket::OPEN, tx);
+        *socket.inner.protocol.lock() = protocol.unwrap_or_default();
+        let alive = KeepAlive::new();
+        let tracking = self.inner.options.client_tracking;
+        if tracking {
+            self.inner.clients.lock().push(socket.clone());
+        }
+        // The socket's reading starts only after the `connection` listeners return, so
+        // listeners they add see the first message.
+        let panicked = self.emit(CONNECTION_EVENT, &[&socket, &request]).await;
+        if panicked {
+            let _ = socket.close_with(1011, "");
+        }
+        Connection::new(socket.clone(), stream, rx, self.inner.options.close_timeout, alive)
+            .run()
+            .await;
+        if tracking {
+            let remaining = {
+                let mut clients = self.inner.clients.lock();
+                clients.retain(|c| c != &socket);
+                clients.len()
+            };
+            if remaining == 0 && *self.inner.state.lock() == State::Closing {
+                self.emit_close().await;
+            }
+        }
+    }
+
+    /// Calls the listeners of a server event, one event at a time. Returns `true` if
+    /// a listener panicked (it is logged and reported as `error`).
+    async fn emit(&self, index: usize, args: &[&(dyn std::any::Any + Sync)]) -> bool {
+        let _turn = self.inner.dispatch.lock().await;
+        let panics = self.emit_now(index, args);
+        let panicked = !panics.is_empty();
+        for panic in panics {
+            let name = EVENTS[index].name;
+            log::error!("a \"{name}\" listener of WebSocketServer panicked: {panic}");
+            if index != ERROR_EVENT {
+                let error = Error::new("WS_ERR_LISTENER_PANIC", format!("a \"{name}\" listener panicked: {panic}"));
+                if self.inner.registry.count(ERROR_EVENT) > 0 {
+                    self.emit_now(ERROR_EVENT, &[&error]);
+                }
+            }
+        }
+        panicked
+    }
+
+    fn emit_now(&self, index: usize, args: &[&(dyn std::any::Any + Sync)]) -> Vec<String> {
+        let args: Vec<&dyn std::any::Any> = args.iter().map(|a| *a as &dyn std::any::Any).collect();
+        let emit = Emit { this: self, args: &args };
+        self.inner.registry.emit(index, &emit).1
+    }
+
+    async fn emit_error(&self, error: Error) {
+        if self.inner.registry.count(ERROR_EVENT) == 0 {
+            log::error!("WebSocketServer error (no \"error\" listener): {error}");
+        } else {
+            self.emit(ERROR_EVENT, &[&error]).await;
+        }
+    }
+
+    async fn emit_close(&self) {
+        {
+            let mut state = self.inner.state.lock();
+            if *state == State::Closed {
+                return;
+            }
+            *state = State::Closed;
+        }
+        self.emit(CLOSE_EVENT, &[]).await;
+        self.finish_close();
+    }
+
+    fn finish_close(&self) {
+        self.inner.registry.remove_all(None);
+        self.inner.alive.lock().take();
+        *self.inner.closed.lock() = true;
+        self.inner.closed_changed.notify_all();
+    }
+
+    // ----- public API -----
+
+    /// Adds a listener (`wss.on(event, listener)`); see the event table above.
+    /// Panics at your line on an unknown event or a listener that does not fit.
+    ///
+    /// ```no_run
+    /// use nodews::{Request, ServerOptions, WebSocket, WebSocketServer};
+    /// let wss = WebSocketServer::new(ServerOptions { port: Some(8080), ..Default::default() });
+    /// wss.on("connection", |ws: WebSocket, req: Request| {
+    ///     println!("client from {:?}", req.remote_address());
+    ///     ws.send("hello");
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn on<M>(&self, event: &str, listener: impl IntoListener<M>) -> &Self {
+        if let Err(e) = self.try_on(event, listener) {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// Like [`on`](Self::on), returning mistakes as `Err`.
+    ///
+    /// ```no_run
+    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
+    /// assert!(wss.try_on("conection", || {}).is_err());
+    /// ```
+    pub fn try_on<M>(&self, event: &str, listener: impl IntoListener<M>) -> Result<&Self, Error> {
+        self.inner
+            .registry
+            .add::<WebSocketServer>(event, listener.into_handler(), false, Origin::Plain, None)?;
+        Ok(self)
+    }
+
+    /// A listener that runs at most once (`wss.once`).
+    ///
+    /// ```no_run
+    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
+    /// wss.once("listening", || println!("up"));
+    /// ```
+    #[track_caller]
+    pub fn once<M>(&self, event: &str, listener: impl IntoListener<M>) -> &Self {
+        if let Err(e) = self
+            .inner
+            .registry
+            .add::<WebSocketServer>(event, listener.into_handler(), true, Origin::Plain, None)
+        {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// Removes a listener registered from a [`Handler`](crate::Handler) (`wss.off`).
+    ///
+    /// ```no_run
+    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
+    /// let h = nodews::Handler::new(|| println!("up"));
+    /// wss.on("listening", h.clone()).off("listening", &h);
+    /// ```
+    #[track_caller]
+    pub fn off(&self, event: &str, handler: &crate::Handler) -> &Self {
+        if let Err(e) = self.inner.registry.remove::<WebSocketServer>(event, handler) {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// Alias of [`off`](Self::off).
+    ///
+    /// ```no_run
+    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
+    /// let h = nodews::Handler::new(|| {});
+    /// wss.on("close", h.clone()).remove_listener("close", &h);
+    /// ```
+    #[track_caller]
+    pub fn remove_listener(&self, event: &str, handler: &crate::Handler) -> &Self {
+        self.off(event, handler)
+    }
+
+    /// Removes all listeners of one event, or of all events with `None`.
+    ///
+    /// ```no_run
+    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
+    /// wss.remove_all_listeners(None);
+    /// ```
+    #[track_caller]
+    pub fn remove_all_listeners(&self, event: Option<&str>) -> &Self {
+        let index =
+            event.map(|e| Registry::index_of::<WebSocketServer>(e).unwrap_or_else(|e| panic!("{e}")));
+        self.inner.registry.remove_all(index);
+        self
+    }
+
+    /// How many listeners an event has.
+    ///
+    /// ```no_run
+    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
+    /// assert_eq!(wss.listener_count("connection"), 0);
+    /// ```
+    #[track_caller]
+    pub fn listener_count(&self, event: &str) -> usize {
+        let index = Registry::index_of::<WebSocketServer>(event).unwrap_or_else(|e| panic!("{e}"));
+        self.inner.registry.count(index)
+    }
+
+    /// `wss.address()`: where the server listens (`None` if it could not bind).
+    ///
+    /// ```no_run
+    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
+    /// let port = wss.address().unwrap().port();
+    /// # let _ = port;
+    /// ```
+    pub fn address(&self) -> Option<SocketAddr> {
+        *self.inner.address.lock()
+    }
+
+    /// `wss.clients`: the connected sockets (empty when `client_tracking` is off).
+    ///
+    /// ```no_run
+    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
+    /// for client in wss.clients() {
+    ///     if client.ready_state() == nodews::WebSocket::OPEN { client.send("news"); }
+    /// }
+    /// ```
+    pub fn clients(&self) -> Vec<WebSocket> {
+        self.inner.clients.lock().clone()
+    }
+
+    /// `wss.close()`: stops accepting connections. As in ws 8, open connections are
+    /// not closed; `close` is emitted once the last of them has closed (at once if
+    /// there are none, or if `client_tracking` is off).
+    ///
+    /// ```no_run
+    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
+    /// for client in wss.clients() { client.close_with(1001, "server going away").ok(); }
+    /// wss.close();
+    /// ```
+    pub fn close(&self) {
+        {
+            let mut state = self.inner.state.lock();
+            if *state != State::Running {
+                return;
+            }
+            *state = State::Closing;
+        }
+        let _ = self.inner.stop_accepting.send(true);
+        let no_clients = !self.inner.options.client_tracking || self.inner.clients.lock().is_empty();
+        if no_clients {
+            let server = self.clone();
+            crate::runtime::spawn(async move { server.emit_close().await });
+        }
+    }
+
+    /// `wss.close(callback)`: the callback runs when the server has closed, or at once
+    /// (on the runtime) with an error if it was not running.
+    ///
+    /// ```no_run
+    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
+    /// wss.close_with_callback(|error| println!("closed: {error:?}"));
+    /// ```
+    pub fn close_with_callback(&self, callback: impl FnOnce(Option<Error>) + Send + 'static) {
+        if *self.inner.state.lock() == State::Closed {
+            crate::runtime::spawn(async move {
+                let _ = crate::runtime::call_user(|| {
+                    callback(Some(Error::new("WS_ERR_INVALID_STATE", "The server is not running")))
+                });
+            });
+            return;
+        }
+        let mut once = Some(callback);
+        self.once("close", move || {
+            if let Some(cb) = once.take() {
+                cb(None)
+            }
+        });
+        self.close();
+    }
+
+    /// Blocks until the server's `close` event has run. Starts this thread's pending
+    /// events first; panics inside a listener.
+    ///
+    /// ```no_run
+    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
+    /// wss.close();
+    /// wss.wait_close();
+    /// ```
+    #[track_caller]
+    pub fn wait_close(&self) {
+        crate::runtime::assert_may_block("WebSocketServer::wait_close");
+        crate::runtime::release_events();
+        let mut closed = self.inner.closed.lock();
+        while !*closed {
+            self.inner.closed_changed.wait(&mut closed);
+        }
+    }
+}
+
+struct Accepted {
+    key: String,
+    protocol: Option<String>,
+}
+
+type HttpResponse = hyper::Response<Full<Bytes>>;
+
+/// An HTTP error answer in the shape of ws's `abortHandshake`.
+fn plain(status: u16, message: &str, extra: &[(&'static str, &'static str)]) -> HttpResponse {
+    let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_REQUEST);
+    let body = if message.is_empty() {
+        status.canonical_reason().unwrap_or("").to_string()
+    } else {
+        message.to_string()
+    };
+    let mut response = hyper::Response::builder()
+        .status(status)
+        .header("Content-Type", "text/plain");
+    if status != http::StatusCode::UPGRADE_REQUIRED {
+        response = response.header("Connection", "close");
+    }
+    for (name, value) in extra {
+        response = response.header(*name, *value);
+    }
+    response
+        .body(Full::new(Bytes::from(body)))
+        .expect("static response parts are valid")
+}
+
+fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv6() { TcpSocket::new_v6()? } else { TcpSocket::new_v4()? };
+    // As Node: a restarted server can bind while old connections sit in TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
+fn to_request(req: &hyper::Request<Incoming>, remote: SocketAddr) -> Request {
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let url = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
+    Request::new(req.method().as_str(), url, headers, Some(remote))
+}
+
+fn header_has_token(headers: &http::HeaderMap, name: http::header::HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+/// ws's key check: `/^[+/0-9A-Za-z]{22}==$/`, the base64 of 16 bytes.
+fn is_valid_key(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    bytes.len() == 24
+        && bytes[22..] == *b"=="
+        && bytes[..22].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+}
+
+/// ws's `subprotocol.parse`: comma-separated tokens, no duplicates.
+fn parse_protocols(header: &str) -> Option<Vec<String>> {
+    let mut protocols: Vec<String> = Vec::new();
+    for part in header.split(',') {
+        let p = part.trim();
+        let is_token = !p.is_empty()
+            && p.bytes().all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
+        if !is_token || protocols.iter().any(|q| q == p) {
+            return None;
+        }
+        protocols.push(p.to_string());
+    }
+    Some(protocols)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_check_matches_ws() {
+        assert!(is_valid_key("dGhlIHNhbXBsZSBub25jZQ=="));
+        assert!(!is_valid_key("dGhlIHNhbXBsZSBub25jZQ="));
+        assert!(!is_valid_key("dGhlIHNhbXBsZSBub25j*Q=="));
+    }
+
+    #[test]
+    fn protocol_parsing_rejects_duplicates_and_bad_tokens() {
+        assert_eq!(parse_protocols("chat, superchat"), Some(vec!["chat".into(), "superchat".into()]));
+        assert_eq!(parse_protocols("chat, chat"), None);
+        assert_eq!(parse_protocols("a b"), None);
+        assert_eq!(parse_protocols(""), None);
+    }
+}
