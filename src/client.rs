@@ -4,12 +4,11 @@
 
 use std::future::pending;
 
-
 use async_tungstenite::tokio::TokioAdapter;
+use async_tungstenite::tungstenite::Error as WsError;
 use async_tungstenite::tungstenite::client::IntoClientRequest;
 use async_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError, UrlError};
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
-use async_tungstenite::tungstenite::Error as WsError;
 use http::Uri;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
@@ -103,7 +102,8 @@ struct Target {
 }
 
 fn parse_url(url: &str) -> Result<Target, Error> {
-    let invalid = |why: &str| Error::new("WS_ERR_INVALID_URL", format!("Invalid URL: {url}: {why}"));
+    let invalid =
+        |why: &str| Error::new("WS_ERR_INVALID_URL", format!("Invalid URL: {url}: {why}"));
     if url.contains('#') {
         return Err(invalid("the URL contains a fragment identifier"));
     }
@@ -122,8 +122,14 @@ fn parse_url(url: &str) -> Result<Target, Error> {
         }
         None => return Err(invalid("it has no protocol (ws:// or wss://)")),
     };
-    let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(|| invalid("it has no host"))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    let host = uri
+        .host()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| invalid("it has no host"))?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     let port = uri.port_u16().unwrap_or(default_port);
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let authority = uri.authority().map_or("", |a| a.as_str());
@@ -149,14 +155,16 @@ async fn connect(
             let handshake = handshake(&socket, target, &options);
             let timed = async {
                 match options.handshake_timeout {
-                    Some(limit) => tokio::time::timeout(limit, handshake)
-                        .await
-                        .unwrap_or_else(|_| {
-                            Err(Failure::Error(Error::new(
-                                "ETIMEDOUT",
-                                "Opening handshake has timed out",
-                            )))
-                        }),
+                    Some(limit) => {
+                        tokio::time::timeout(limit, handshake)
+                            .await
+                            .unwrap_or_else(|_| {
+                                Err(Failure::Error(Error::new(
+                                    "ETIMEDOUT",
+                                    "Opening handshake has timed out",
+                                )))
+                            })
+                    }
                     None => handshake.await,
                 }
             };
@@ -276,7 +284,11 @@ async fn handshake(
                 .unwrap_or("")
                 .to_string();
             *socket.inner.protocol.lock() = protocol;
-            let response = Response::new(response.status().as_u16(), header_pairs(response.headers()), Vec::new());
+            let response = Response::new(
+                response.status().as_u16(),
+                header_pairs(response.headers()),
+                Vec::new(),
+            );
             Ok((stream, response))
         }
         Err(WsError::Http(response)) => {
@@ -292,7 +304,12 @@ async fn handshake(
 fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect()
 }
 
@@ -300,15 +317,18 @@ fn handshake_error(error: WsError) -> Error {
     let message = match &error {
         WsError::Protocol(ProtocolError::SecWebSocketSubProtocolError(sub)) => match sub {
             SubProtocolError::NoSubProtocol => "Server sent no subprotocol".to_string(),
-            SubProtocolError::InvalidSubProtocol => "Server sent an invalid subprotocol".to_string(),
+            SubProtocolError::InvalidSubProtocol => {
+                "Server sent an invalid subprotocol".to_string()
+            }
             SubProtocolError::ServerSentSubProtocolNoneRequested => {
                 "Server sent a subprotocol but none was requested".to_string()
             }
         },
         WsError::Url(UrlError::NoHostName) => "Invalid URL: no host".to_string(),
-        WsError::Io(e) => return Error::io("handshake", std::io::Error::new(e.kind(), e.to_string())),
+        WsError::Io(e) => {
+            return Error::io("handshake", std::io::Error::new(e.kind(), e.to_string()));
+        }
         other => format!("WebSocket handshake failed: {other}"),
     };
     Error::new("WS_ERR_HANDSHAKE", message).with_source(error)
 }
-

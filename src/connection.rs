@@ -272,8 +272,16 @@ where
                     None if binary => OpData::Binary,
                     None => OpData::Text,
                 };
-                self.sending_fragments = if fin { None } else { Some(started.unwrap_or(binary)) };
-                WsMessage::Frame(Frame::message(message.into_bytes(), OpCode::Data(opcode), fin))
+                self.sending_fragments = if fin {
+                    None
+                } else {
+                    Some(started.unwrap_or(binary))
+                };
+                WsMessage::Frame(Frame::message(
+                    message.into_bytes(),
+                    OpCode::Data(opcode),
+                    fin,
+                ))
             }
         }
     }
@@ -289,7 +297,10 @@ where
     fn flushed(&mut self) {
         self.unflushed = false;
         let bytes = std::mem::take(&mut self.unflushed_bytes);
-        self.socket.inner.buffered.fetch_sub(bytes, Ordering::Relaxed);
+        self.socket
+            .inner
+            .buffered
+            .fetch_sub(bytes, Ordering::Relaxed);
         for cb in self.unflushed_callbacks.drain(..) {
             call_back(cb, None);
         }
@@ -315,10 +326,9 @@ where
         let clean = matches!(end, End::Clean);
         let (code, reason) = match end {
             End::Clean => self.close_received.clone().unwrap_or((1005, String::new())),
-            End::Dropped | End::Destroyed => self
-                .close_received
-                .clone()
-                .unwrap_or((1006, String::new())),
+            End::Dropped | End::Destroyed => {
+                self.close_received.clone().unwrap_or((1006, String::new()))
+            }
             End::Failed(error) => {
                 // As ws: tell the peer why (1002, 1007, 1009...), then report 1006 here.
                 self.socket.set_ready_state(WebSocket::CLOSING);
@@ -342,7 +352,10 @@ where
             }
         };
         let was_clean = clean && self.close_sent;
-        self.socket.inner.was_clean.store(was_clean, Ordering::Release);
+        self.socket
+            .inner
+            .was_clean
+            .store(was_clean, Ordering::Release);
         self.socket.set_ready_state(WebSocket::CLOSED);
         // Close the TCP connection before telling listeners, so the peer is not kept waiting.
         drop(self.stream);
@@ -394,11 +407,12 @@ fn protocol_error(error: WsError) -> Error {
         Error::new(code, format!("Invalid WebSocket frame: {what}")).with_close_code(status)
     };
     match error {
-        WsError::Capacity(CapacityError::MessageTooLong { .. }) => {
-            Error::new("WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", "Max payload size exceeded")
-                .with_close_code(1009)
-                .with_source(error)
-        }
+        WsError::Capacity(CapacityError::MessageTooLong { .. }) => Error::new(
+            "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH",
+            "Max payload size exceeded",
+        )
+        .with_close_code(1009)
+        .with_source(error),
         WsError::Utf8(_) => frame("WS_ERR_INVALID_UTF8", "invalid UTF-8 sequence".into(), 1007),
         WsError::Protocol(p) => {
             let (code, what) = match &p {
@@ -411,7 +425,8 @@ fn protocol_error(error: WsError) -> Error {
                 ProtocolError::MaskedFrameFromServer => {
                     ("WS_ERR_UNEXPECTED_MASK", "MASK must be clear".to_string())
                 }
-                ProtocolError::UnknownDataFrameType(op) | ProtocolError::UnknownControlFrameType(op) => {
+                ProtocolError::UnknownDataFrameType(op)
+                | ProtocolError::UnknownControlFrameType(op) => {
                     ("WS_ERR_INVALID_OPCODE", format!("invalid opcode {op}"))
                 }
                 ProtocolError::UnexpectedContinueFrame | ProtocolError::ExpectedFragment(_) => {

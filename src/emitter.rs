@@ -343,16 +343,19 @@ impl Registry {
     }
 
     pub(crate) fn index_of<K: EmitterKind>(event: &str) -> Result<usize, Error> {
-        K::events().iter().position(|e| e.name == event).ok_or_else(|| {
-            Error::new(
-                "WS_ERR_UNKNOWN_EVENT",
-                format!(
-                    "unknown event \"{event}\" for {}; expected one of:{}",
-                    K::NAME,
-                    event_table::<K>()
-                ),
-            )
-        })
+        K::events()
+            .iter()
+            .position(|e| e.name == event)
+            .ok_or_else(|| {
+                Error::new(
+                    "WS_ERR_UNKNOWN_EVENT",
+                    format!(
+                        "unknown event \"{event}\" for {}; expected one of:{}",
+                        K::NAME,
+                        event_table::<K>()
+                    ),
+                )
+            })
     }
 
     /// Checks and adds a listener.
@@ -391,7 +394,11 @@ impl Registry {
     }
 
     /// Removes the most recently added registration of `handler` (Node's `off`).
-    pub(crate) fn remove<K: EmitterKind>(&self, event: &str, handler: &Handler) -> Result<(), Error> {
+    pub(crate) fn remove<K: EmitterKind>(
+        &self,
+        event: &str,
+        handler: &Handler,
+    ) -> Result<(), Error> {
         let index = Self::index_of::<K>(event)?;
         let mut lists = self.lists.lock();
         let mut list: Vec<Entry> = lists[index].to_vec();

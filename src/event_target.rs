@@ -78,43 +78,91 @@ impl fmt::Display for ErrorEvent {
 }
 
 static BROWSER_EVENTS: &[EventSpec] = &[
-    EventSpec { name: "open", args: &[arg!("event": Event)] },
-    EventSpec { name: "message", args: &[arg!("event": MessageEvent)] },
-    EventSpec { name: "close", args: &[arg!("event": CloseEvent)] },
-    EventSpec { name: "error", args: &[arg!("event": ErrorEvent)] },
+    EventSpec {
+        name: "open",
+        args: &[arg!("event": Event)],
+    },
+    EventSpec {
+        name: "message",
+        args: &[arg!("event": MessageEvent)],
+    },
+    EventSpec {
+        name: "close",
+        args: &[arg!("event": CloseEvent)],
+    },
+    EventSpec {
+        name: "error",
+        args: &[arg!("event": ErrorEvent)],
+    },
 ];
 
 /// Turns the socket's positional event arguments into the browser event object.
 fn adapt(kind: &'static str, emit: &Emit<'_>, call: &mut dyn FnMut(&Emit<'_>)) {
-    let target = emit.this.downcast_ref::<WebSocket>().expect("a WebSocket event").clone();
+    let target = emit
+        .this
+        .downcast_ref::<WebSocket>()
+        .expect("a WebSocket event")
+        .clone();
     let get = |i: usize| emit.args[i];
     match kind {
         "open" => {
             let event = Event { kind, target };
-            call(&Emit { this: emit.this, args: &[&event] });
+            call(&Emit {
+                this: emit.this,
+                args: &[&event],
+            });
         }
         "message" => {
-            let data = get(0).downcast_ref::<Message>().expect("message data").clone();
+            let data = get(0)
+                .downcast_ref::<Message>()
+                .expect("message data")
+                .clone();
             let event = MessageEvent { data, target };
-            call(&Emit { this: emit.this, args: &[&event] });
+            call(&Emit {
+                this: emit.this,
+                args: &[&event],
+            });
         }
         "close" => {
             let code = *get(0).downcast_ref::<u16>().expect("close code");
-            let reason = get(1).downcast_ref::<String>().expect("close reason").clone();
+            let reason = get(1)
+                .downcast_ref::<String>()
+                .expect("close reason")
+                .clone();
             let was_clean = target.was_clean();
-            let event = CloseEvent { code, reason, was_clean, target };
-            call(&Emit { this: emit.this, args: &[&event] });
+            let event = CloseEvent {
+                code,
+                reason,
+                was_clean,
+                target,
+            };
+            call(&Emit {
+                this: emit.this,
+                args: &[&event],
+            });
         }
         _ => {
             let error = get(0).downcast_ref::<Error>().expect("error").clone();
-            let event = ErrorEvent { message: error.to_string(), error, target };
-            call(&Emit { this: emit.this, args: &[&event] });
+            let event = ErrorEvent {
+                message: error.to_string(),
+                error,
+                target,
+            };
+            call(&Emit {
+                this: emit.this,
+                args: &[&event],
+            });
         }
     }
 }
 
 impl WebSocket {
-    fn add_browser_listener(&self, kind: &str, handler: Handler, origin: Origin) -> Result<(), Error> {
+    fn add_browser_listener(
+        &self,
+        kind: &str,
+        handler: Handler,
+        origin: Origin,
+    ) -> Result<(), Error> {
         let spec = BROWSER_EVENTS.iter().find(|e| e.name == kind).ok_or_else(|| {
             Error::new(
                 "WS_ERR_UNKNOWN_EVENT",

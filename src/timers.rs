@@ -63,7 +63,9 @@ impl Timeout {
 /// assert!(fired.load(Ordering::SeqCst));
 /// ```
 pub fn set_timeout(ms: u64, callback: impl FnOnce() + Send + 'static) -> Timeout {
-    let timer = Timeout { inner: Arc::default() };
+    let timer = Timeout {
+        inner: Arc::default(),
+    };
     let deadline = Instant::now() + Duration::from_millis(ms.max(1));
     let gate = Gate::for_current_thread();
     let alive = KeepAlive::new();
@@ -99,7 +101,9 @@ pub fn set_timeout(ms: u64, callback: impl FnOnce() + Send + 'static) -> Timeout
 /// assert_eq!(ticks.load(Ordering::SeqCst), 3);
 /// ```
 pub fn set_interval(ms: u64, mut callback: impl FnMut() + Send + 'static) -> Timeout {
-    let timer = Timeout { inner: Arc::default() };
+    let timer = Timeout {
+        inner: Arc::default(),
+    };
     let period = Duration::from_millis(ms.max(1));
     let gate = Gate::for_current_thread();
     let alive = KeepAlive::new();

@@ -19,7 +19,10 @@ use crate::{Error, Message, SendOptions};
 
 /// The socket's events, in ws's order and with ws's arguments.
 static EVENTS: &[EventSpec] = &[
-    EventSpec { name: "open", args: &[] },
+    EventSpec {
+        name: "open",
+        args: &[],
+    },
     EventSpec {
         name: "message",
         args: &[arg!("data": Message), arg!("is_binary": bool)],
@@ -28,16 +31,28 @@ static EVENTS: &[EventSpec] = &[
         name: "close",
         args: &[arg!("code": u16), arg!("reason": String)],
     },
-    EventSpec { name: "error", args: &[arg!("error": Error)] },
-    EventSpec { name: "ping", args: &[arg!("data": bytes::Bytes)] },
-    EventSpec { name: "pong", args: &[arg!("data": bytes::Bytes)] },
+    EventSpec {
+        name: "error",
+        args: &[arg!("error": Error)],
+    },
+    EventSpec {
+        name: "ping",
+        args: &[arg!("data": bytes::Bytes)],
+    },
+    EventSpec {
+        name: "pong",
+        args: &[arg!("data": bytes::Bytes)],
+    },
     EventSpec {
         name: "upgrade",
         args: &[arg!("response": crate::Response)],
     },
     EventSpec {
         name: "unexpected-response",
-        args: &[arg!("request": crate::Request), arg!("response": crate::Response)],
+        args: &[
+            arg!("request": crate::Request),
+            arg!("response": crate::Response),
+        ],
     },
     EventSpec {
         name: "redirect",
@@ -270,7 +285,8 @@ impl WebSocket {
     /// ```
     #[track_caller]
     pub fn remove_all_listeners(&self, event: Option<&str>) -> &Self {
-        let index = event.map(|e| Registry::index_of::<WebSocket>(e).unwrap_or_else(|e| panic!("{e}")));
+        let index =
+            event.map(|e| Registry::index_of::<WebSocket>(e).unwrap_or_else(|e| panic!("{e}")));
         self.inner.registry.remove_all(index);
         self
     }
@@ -294,7 +310,10 @@ impl WebSocket {
         let (_, panics) = self.inner.registry.emit(index, &emit);
         for panic in panics {
             let name = EVENTS[index].name;
-            log::error!("a \"{name}\" listener of WebSocket {} panicked: {panic}", self.inner.url);
+            log::error!(
+                "a \"{name}\" listener of WebSocket {} panicked: {panic}",
+                self.inner.url
+            );
             if index != ERROR_EVENT && index != CLOSE_EVENT {
                 let error = Error::new(
                     "WS_ERR_LISTENER_PANIC",
@@ -313,7 +332,10 @@ impl WebSocket {
     /// Emits `error`; with no listener it is logged (Node would crash; we don't).
     pub(crate) fn emit_error(&self, error: Error) {
         if self.inner.registry.count(ERROR_EVENT) == 0 {
-            log::error!("WebSocket {} error (no \"error\" listener): {error}", self.inner.url);
+            log::error!(
+                "WebSocket {} error (no \"error\" listener): {error}",
+                self.inner.url
+            );
         } else {
             self.emit(ERROR_EVENT, &[&error]);
         }
@@ -385,11 +407,15 @@ impl WebSocket {
         if state != WebSocket::OPEN {
             if state != WebSocket::CONNECTING {
                 // ws counts data sent after close in bufferedAmount too.
-                self.inner.buffered.fetch_add(message.len(), Ordering::Relaxed);
+                self.inner
+                    .buffered
+                    .fetch_add(message.len(), Ordering::Relaxed);
             }
             return fail_callback(callback, not_open(state), &self.inner.url);
         }
-        self.inner.buffered.fetch_add(message.len(), Ordering::Relaxed);
+        self.inner
+            .buffered
+            .fetch_add(message.len(), Ordering::Relaxed);
         let command = Command::Send {
             message,
             fin: options.fin,
@@ -620,7 +646,12 @@ impl WebSocket {
         while !*closed {
             match deadline {
                 Some(d) => {
-                    if self.inner.closed_changed.wait_until(&mut closed, d).timed_out() {
+                    if self
+                        .inner
+                        .closed_changed
+                        .wait_until(&mut closed, d)
+                        .timed_out()
+                    {
                         return *closed;
                     }
                 }

@@ -32,17 +32,26 @@ use crate::runtime::{Gate, KeepAlive};
 use crate::{Error, Headers, Request, ServerOptions, VerifyInfo, WebSocket};
 
 static EVENTS: &[EventSpec] = &[
-    EventSpec { name: "listening", args: &[] },
+    EventSpec {
+        name: "listening",
+        args: &[],
+    },
     EventSpec {
         name: "connection",
         args: &[arg!("socket": WebSocket), arg!("request": Request)],
     },
-    EventSpec { name: "error", args: &[arg!("error": Error)] },
+    EventSpec {
+        name: "error",
+        args: &[arg!("error": Error)],
+    },
     EventSpec {
         name: "headers",
         args: &[arg!("headers": Headers), arg!("request": Request)],
     },
-    EventSpec { name: "close", args: &[] },
+    EventSpec {
+        name: "close",
+        args: &[],
+    },
     EventSpec {
         name: "wsClientError",
         args: &[arg!("error": Error), arg!("request": Request)],
@@ -185,7 +194,10 @@ impl WebSocketServer {
     /// });
     /// # let _ = wss;
     /// ```
-    pub fn with_callback(options: ServerOptions, on_listening: impl FnOnce() + Send + 'static) -> WebSocketServer {
+    pub fn with_callback(
+        options: ServerOptions,
+        on_listening: impl FnOnce() + Send + 'static,
+    ) -> WebSocketServer {
         let server = WebSocketServer::new(options);
         let mut once = Some(on_listening);
         server.once("listening", move || {
@@ -217,7 +229,10 @@ impl WebSocketServer {
                 .map_err(|e| Error::io(&format!("getaddrinfo {host}"), e))?
                 .collect(),
             // Node's default: every interface, IPv6 and IPv4 on one socket when possible.
-            None => vec![SocketAddr::from(([0u16; 8], port)), SocketAddr::from(([0u8; 4], port))],
+            None => vec![
+                SocketAddr::from(([0u16; 8], port)),
+                SocketAddr::from(([0u8; 4], port)),
+            ],
         };
         let mut last = None;
         for addr in candidates {
@@ -269,7 +284,11 @@ impl WebSocketServer {
     }
 
     /// ws's `handleUpgrade` + `completeUpgrade`, on a hyper request.
-    async fn handle_request(&self, mut req: hyper::Request<Incoming>, remote: SocketAddr) -> HttpResponse {
+    async fn handle_request(
+        &self,
+        mut req: hyper::Request<Incoming>,
+        remote: SocketAddr,
+    ) -> HttpResponse {
         let is_upgrade = req.headers().contains_key(http::header::UPGRADE)
             && header_has_token(req.headers(), http::header::CONNECTION, "upgrade");
         if !is_upgrade {
@@ -293,7 +312,10 @@ impl WebSocketServer {
             "HTTP/1.1 101 Switching Protocols".to_string(),
             "Upgrade: websocket".to_string(),
             "Connection: Upgrade".to_string(),
-            format!("Sec-WebSocket-Accept: {}", derive_accept_key(accepted.key.as_bytes())),
+            format!(
+                "Sec-WebSocket-Accept: {}",
+                derive_accept_key(accepted.key.as_bytes())
+            ),
         ];
         if let Some(p) = &accepted.protocol {
             lines.push(format!("Sec-WebSocket-Protocol: {p}"));
@@ -323,7 +345,8 @@ impl WebSocketServer {
                 Ok(upgraded) => {
                     let config = crate::client::ws_config(server.inner.options.max_payload);
                     let io = TokioAdapter::new(TokioIo::new(upgraded));
-                    let stream = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+                    let stream =
+                        WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
                     server.on_upgraded(stream, request, accepted.protocol).await;
                 }
                 Err(e) => log::debug!("upgrade from {remote} failed: {e}"),
@@ -342,7 +365,10 @@ impl WebSocketServer {
         if req.method() != http::Method::GET {
             return reject(405, "Invalid HTTP method");
         }
-        if !request.header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
+        if !request
+            .header("upgrade")
+            .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
+        {
             return reject(400, "Invalid Upgrade header");
         }
         let key = match request.header("sec-websocket-key") {
@@ -371,7 +397,11 @@ impl WebSocketServer {
             return Err((503, String::new(), Vec::new()));
         }
         if let Some(verify) = &self.inner.options.verify_client {
-            let origin_header = if version == Some("8") { "sec-websocket-origin" } else { "origin" };
+            let origin_header = if version == Some("8") {
+                "sec-websocket-origin"
+            } else {
+                "origin"
+            };
             let info = VerifyInfo {
                 origin: request.header(origin_header).map(str::to_string),
                 secure: false,
@@ -418,8 +448,12 @@ impl WebSocketServer {
     }
 
     /// A connection passed the handshake: make the socket, emit `connection`, run it.
-    async fn on_upgraded<S>(&self, stream: WebSocketStream<S>, request: Request, protocol: Option<String>)
-    where
+    async fn on_upgraded<S>(
+        &self,
+        stream: WebSocketStream<S>,
+        request: Request,
+        protocol: Option<String>,
+    ) where
         S: futures_util::io::AsyncRead + futures_util::io::AsyncWrite + Unpin + Send + 'static,
     {
         let (tx, rx) = mpsc::unbounded_channel();
@@ -436,9 +470,15 @@ impl WebSocketServer {
         if panicked {
             let _ = socket.close_with(1011, "");
         }
-        Connection::new(socket.clone(), stream, rx, self.inner.options.close_timeout, alive)
-            .run()
-            .await;
+        Connection::new(
+            socket.clone(),
+            stream,
+            rx,
+            self.inner.options.close_timeout,
+            alive,
+        )
+        .run()
+        .await;
         if tracking {
             let remaining = {
                 let mut clients = self.inner.clients.lock();
@@ -461,7 +501,10 @@ impl WebSocketServer {
             let name = EVENTS[index].name;
             log::error!("a \"{name}\" listener of WebSocketServer panicked: {panic}");
             if index != ERROR_EVENT {
-                let error = Error::new("WS_ERR_LISTENER_PANIC", format!("a \"{name}\" listener panicked: {panic}"));
+                let error = Error::new(
+                    "WS_ERR_LISTENER_PANIC",
+                    format!("a \"{name}\" listener panicked: {panic}"),
+                );
                 if self.inner.registry.count(ERROR_EVENT) > 0 {
                     self.emit_now(ERROR_EVENT, &[&error]);
                 }
@@ -472,7 +515,10 @@ impl WebSocketServer {
 
     fn emit_now(&self, index: usize, args: &[&(dyn std::any::Any + Sync)]) -> Vec<String> {
         let args: Vec<&dyn std::any::Any> = args.iter().map(|a| *a as &dyn std::any::Any).collect();
-        let emit = Emit { this: self, args: &args };
+        let emit = Emit {
+            this: self,
+            args: &args,
+        };
         self.inner.registry.emit(index, &emit).1
     }
 
@@ -531,9 +577,13 @@ impl WebSocketServer {
     /// assert!(wss.try_on("conection", || {}).is_err());
     /// ```
     pub fn try_on<M>(&self, event: &str, listener: impl IntoListener<M>) -> Result<&Self, Error> {
-        self.inner
-            .registry
-            .add::<WebSocketServer>(event, listener.into_handler(), false, Origin::Plain, None)?;
+        self.inner.registry.add::<WebSocketServer>(
+            event,
+            listener.into_handler(),
+            false,
+            Origin::Plain,
+            None,
+        )?;
         Ok(self)
     }
 
@@ -545,11 +595,13 @@ impl WebSocketServer {
     /// ```
     #[track_caller]
     pub fn once<M>(&self, event: &str, listener: impl IntoListener<M>) -> &Self {
-        if let Err(e) = self
-            .inner
-            .registry
-            .add::<WebSocketServer>(event, listener.into_handler(), true, Origin::Plain, None)
-        {
+        if let Err(e) = self.inner.registry.add::<WebSocketServer>(
+            event,
+            listener.into_handler(),
+            true,
+            Origin::Plain,
+            None,
+        ) {
             panic!("{e}");
         }
         self
@@ -564,7 +616,11 @@ impl WebSocketServer {
     /// ```
     #[track_caller]
     pub fn off(&self, event: &str, handler: &crate::Handler) -> &Self {
-        if let Err(e) = self.inner.registry.remove::<WebSocketServer>(event, handler) {
+        if let Err(e) = self
+            .inner
+            .registry
+            .remove::<WebSocketServer>(event, handler)
+        {
             panic!("{e}");
         }
         self
@@ -590,8 +646,8 @@ impl WebSocketServer {
     /// ```
     #[track_caller]
     pub fn remove_all_listeners(&self, event: Option<&str>) -> &Self {
-        let index =
-            event.map(|e| Registry::index_of::<WebSocketServer>(e).unwrap_or_else(|e| panic!("{e}")));
+        let index = event
+            .map(|e| Registry::index_of::<WebSocketServer>(e).unwrap_or_else(|e| panic!("{e}")));
         self.inner.registry.remove_all(index);
         self
     }
@@ -649,7 +705,8 @@ impl WebSocketServer {
             *state = State::Closing;
         }
         let _ = self.inner.stop_accepting.send(true);
-        let no_clients = !self.inner.options.client_tracking || self.inner.clients.lock().is_empty();
+        let no_clients =
+            !self.inner.options.client_tracking || self.inner.clients.lock().is_empty();
         if no_clients {
             let server = self.clone();
             crate::runtime::spawn(async move { server.emit_close().await });
@@ -667,7 +724,10 @@ impl WebSocketServer {
         if *self.inner.state.lock() == State::Closed {
             crate::runtime::spawn(async move {
                 let _ = crate::runtime::call_user(|| {
-                    callback(Some(Error::new("WS_ERR_INVALID_STATE", "The server is not running")))
+                    callback(Some(Error::new(
+                        "WS_ERR_INVALID_STATE",
+                        "The server is not running",
+                    )))
                 });
             });
             return;
@@ -730,7 +790,11 @@ fn plain(status: u16, message: &str, extra: &[(&'static str, &'static str)]) -> 
 }
 
 fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
-    let socket = if addr.is_ipv6() { TcpSocket::new_v6()? } else { TcpSocket::new_v4()? };
+    let socket = if addr.is_ipv6() {
+        TcpSocket::new_v6()?
+    } else {
+        TcpSocket::new_v4()?
+    };
     // As Node: a restarted server can bind while old connections sit in TIME_WAIT.
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
@@ -741,13 +805,26 @@ fn to_request(req: &hyper::Request<Incoming>, remote: SocketAddr) -> Request {
     let headers = req
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
-    let url = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
+    let url = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
     Request::new(req.method().as_str(), url, headers, Some(remote))
 }
 
-fn header_has_token(headers: &http::HeaderMap, name: http::header::HeaderName, token: &str) -> bool {
+fn header_has_token(
+    headers: &http::HeaderMap,
+    name: http::header::HeaderName,
+    token: &str,
+) -> bool {
     headers
         .get_all(name)
         .iter()
@@ -761,7 +838,9 @@ fn is_valid_key(key: &str) -> bool {
     let bytes = key.as_bytes();
     bytes.len() == 24
         && bytes[22..] == *b"=="
-        && bytes[..22].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+        && bytes[..22]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
 }
 
 /// ws's `subprotocol.parse`: comma-separated tokens, no duplicates.
@@ -770,7 +849,8 @@ fn parse_protocols(header: &str) -> Option<Vec<String>> {
     for part in header.split(',') {
         let p = part.trim();
         let is_token = !p.is_empty()
-            && p.bytes().all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
+            && p.bytes()
+                .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
         if !is_token || protocols.iter().any(|q| q == p) {
             return None;
         }
@@ -792,7 +872,10 @@ mod tests {
 
     #[test]
     fn protocol_parsing_rejects_duplicates_and_bad_tokens() {
-        assert_eq!(parse_protocols("chat, superchat"), Some(vec!["chat".into(), "superchat".into()]));
+        assert_eq!(
+            parse_protocols("chat, superchat"),
+            Some(vec!["chat".into(), "superchat".into()])
+        );
         assert_eq!(parse_protocols("chat, chat"), None);
         assert_eq!(parse_protocols("a b"), None);
         assert_eq!(parse_protocols(""), None);
