@@ -1,0 +1,723 @@
+//! The socket's promises, grouped like ws's `test/websocket.test.js`: event order,
+//! close codes, re-entrancy, panics, errors, flow control.
+
+mod support;
+
+use std::time::Duration;
+
+use nodews::{Error, Message, SendOptions, ServerOptions, WebSocket};
+use support::{Log, echo_server, server, url};
+
+mod events {
+    use super::*;
+
+    /// `open` comes before any `message`, messages keep their order, `close` comes once and last.
+    #[test]
+    fn open_then_messages_in_order_then_close_exactly_once() {
+        let (wss, port) = echo_server();
+        let log = Log::new();
+        let ws = WebSocket::new(&url(port));
+        let l = log.clone();
+        ws.on("open", move |ws: WebSocket| {
+            l.push("open");
+            for i in 0..100 {
+                ws.send(format!("m{i}"));
+            }
+        });
+        let l = log.clone();
+        ws.on("message", move |ws: WebSocket, data: Message, is_binary: bool| {
+            assert!(!is_binary);
+            l.push(data.to_string());
+            if data == "m99" {
+                ws.close_with(1000, "done").unwrap();
+            }
+        });
+        let l = log.clone();
+        ws.on("close", move |code: u16, reason: String| l.push(format!("close {code} {reason}")));
+        ws.wait_close();
+        let entries = log.entries();
+        let expected: Vec<String> = std::iter::once("open".to_string())
+            .chain((0..100).map(|i| format!("m{i}")))
+            .chain(std::iter::once("close 1000 done".to_string()))
+            .collect();
+        assert_eq!(entries, expected);
+        // Nothing fires after close.
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(log.count("close 1000 done"), 1);
+        assert_eq!(ws.ready_state(), WebSocket::CLOSED);
+        wss.close();
+    }
+
+    /// A client built on the main thread whose `open` listener is added 50 ms later still sees `open`.
+    #[test]
+    fn open_listener_added_50ms_after_new_still_fires() {
+        let (wss, port) = echo_server();
+        let ws = WebSocket::new(&url(port));
+        std::thread::sleep(Duration::from_millis(50));
+        let log = Log::new();
+        let l = log.clone();
+        ws.on("open", move |ws: WebSocket| {
+            l.push("open");
+            ws.close();
+        });
+        ws.wait_close();
+        assert_eq!(log.entries(), vec!["open"]);
+        wss.close();
+    }
+
+    /// A server-side socket's first message reaches a listener added inside `connection`,
+    /// even when the client sends it in the same packet as its handshake would allow.
+    #[test]
+    fn first_message_reaches_listener_added_in_connection() {
+        let (wss, port) = server(ServerOptions::default());
+        let log = Log::new();
+        let l = log.clone();
+        wss.on("connection", move |ws: WebSocket| {
+            // Give the client every chance to have sent its message already.
+            std::thread::sleep(Duration::from_millis(50));
+            let l = l.clone();
+            ws.on("message", move |data: Message| l.push(format!("got {data}")));
+        });
+        let ws = WebSocket::new(&url(port));
+        ws.on("open", |ws: WebSocket| ws.send("first"));
+        log.wait_contains("got first");
+        ws.close();
+        ws.wait_close();
+        wss.close();
+    }
+
+    /// Browser-style listeners: `onmessage` replaces only the previous `onmessage`.
+    #[test]
+    fn onmessage_replaces_only_itself() {
+        let (wss, port) = echo_server();
+        let log = Log::new();
+        let ws = WebSocket::new(&url(port));
+        let l = log.clone();
+        ws.onmessage(move |e| l.push(format!("old {}", e.data)));
+        let l = log.clone();
+        ws.onmessage(move |e| l.push(format!("on {}", e.data)));
+        let l = log.clone();
+        ws.add_event_listener("message", move |e: nodews::MessageEvent| l.push(format!("added {}", e.data)));
+        let l = log.clone();
+        ws.on("message", move |data: Message| l.push(format!("node {data}")));
+        let w = ws.clone();
+        ws.onopen(move || w.send("x"));
+        let l = log.clone();
+        ws.onclose(move |e| l.push(format!("closeevent {} {} {}", e.code, e.reason, e.was_clean)));
+        log.wait_for("three listeners", |e| e.len() >= 3);
+        ws.close_with(4001, "bye").unwrap();
+        ws.wait_close();
+        let mut entries = log.entries();
+        let last = entries.pop().unwrap();
+        assert_eq!(entries, vec!["on x", "added x", "node x"]);
+        assert_eq!(last, "closeevent 4001 bye true");
+        assert_eq!(ws.listener_count("message"), 0, "listeners are dropped after close");
+        wss.close();
+    }
+}
+
+mod close {
+    use super::*;
+
+    fn closed_pair(close: impl Fn(&WebSocket) + Send + Sync + 'static, from_server: bool) -> (String, String) {
+        let (wss, port) = server(ServerOptions::default());
+        let server_log = Log::new();
+        let l = server_log.clone();
+        let close = std::sync::Arc::new(close);
+        let c = close.clone();
+        wss.on("connection", move |ws: WebSocket| {
+            let l = l.clone();
+            ws.on("close", move |code: u16, reason: String| l.push(format!("{code} {reason}")));
+            if from_server {
+                c(&ws);
+            }
+        });
+        let client_log = Log::new();
+        let ws = WebSocket::new(&url(port));
+        let l = client_log.clone();
+        ws.on("close", move |code: u16, reason: String| l.push(format!("{code} {reason}")));
+        if !from_server {
+            let c = close.clone();
+            ws.on("open", move |ws: WebSocket| c(&ws));
+        }
+        ws.wait_close();
+        let server_seen = server_log.wait_for("server close", |e| !e.is_empty())[0].clone();
+        wss.close();
+        (client_log.entries()[0].clone(), server_seen)
+    }
+
+    #[test]
+    fn client_close_with_code_and_reason_is_seen_by_both_ends() {
+        let (client, server) = closed_pair(|ws| ws.close_with(4000, "bye now").unwrap(), false);
+        assert_eq!(client, "4000 bye now");
+        assert_eq!(server, "4000 bye now");
+    }
+
+    #[test]
+    fn server_close_with_code_is_seen_by_both_ends() {
+        let (client, server) = closed_pair(|ws| ws.close_with(1001, "going away").unwrap(), true);
+        assert_eq!(client, "1001 going away");
+        assert_eq!(server, "1001 going away");
+    }
+
+    #[test]
+    fn close_without_code_is_1005_on_both_ends() {
+        let (client, server) = closed_pair(|ws| ws.close(), false);
+        assert_eq!(client, "1005 ");
+        assert_eq!(server, "1005 ");
+    }
+
+    #[test]
+    fn terminate_is_1006_on_both_ends() {
+        let (client, server) = closed_pair(|ws| ws.terminate(), false);
+        assert_eq!(client, "1006 ");
+        assert_eq!(server, "1006 ");
+        let (client, server) = closed_pair(|ws| ws.terminate(), true);
+        assert_eq!(client, "1006 ");
+        assert_eq!(server, "1006 ");
+    }
+
+    #[test]
+    fn max_length_reason_is_delivered() {
+        let reason = "é".repeat(61) + "x"; // 123 bytes
+        assert_eq!(reason.len(), 123);
+        let r = reason.clone();
+        let (client, server) = closed_pair(move |ws| ws.close_with(3000, &r).unwrap(), false);
+        assert_eq!(client, format!("3000 {reason}"));
+        assert_eq!(server, format!("3000 {reason}"));
+    }
+
+    #[test]
+    fn invalid_codes_and_long_reasons_are_rejected() {
+        let ws = WebSocket::new("ws://127.0.0.1:9"); // never opens; validation is local
+        for code in [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535] {
+            let err = ws.close_with(code, "").unwrap_err();
+            assert_eq!(err.code(), "WS_ERR_INVALID_CLOSE_CODE", "code {code}");
+        }
+        for code in [1000, 1001, 1002, 1003, 1007, 1011, 1014, 3000, 4999] {
+            assert!(nodews::is_valid_status_code(code), "code {code}");
+        }
+        let err = ws.close_with(1000, &"x".repeat(124)).unwrap_err();
+        assert_eq!(err.code(), "WS_ERR_INVALID_ARGUMENT");
+        assert!(err.message().contains("123 bytes"), "{err}");
+        ws.terminate();
+        ws.wait_close();
+    }
+
+    /// A peer that never answers our close frame is dropped after `close_timeout`.
+    #[test]
+    fn close_timeout_ends_a_silent_peer() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let peer = std::thread::spawn(move || {
+            let (mut tcp, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let n = tcp.read(&mut buf).unwrap();
+            let request = String::from_utf8_lossy(&buf[..n]).to_string();
+            let key = request
+                .lines()
+                .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: ").or_else(|| l.strip_prefix("sec-websocket-key: ")))
+                .unwrap()
+                .trim()
+                .to_string();
+            let accept = accept_key(&key);
+            write!(tcp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n").unwrap();
+            // Read the close frame, answer nothing, keep the TCP connection open.
+            let _ = tcp.read(&mut buf);
+            std::thread::sleep(Duration::from_secs(3));
+        });
+        let ws = WebSocket::with_options(
+            &url(port),
+            nodews::ClientOptions { close_timeout: Duration::from_millis(300), ..Default::default() },
+        );
+        let log = Log::new();
+        let l = log.clone();
+        ws.on("open", |ws: WebSocket| ws.close_with(1000, "").unwrap());
+        ws.on("close", move |code: u16| l.push(code.to_string()));
+        let started = std::time::Instant::now();
+        ws.wait_close();
+        assert_eq!(log.entries(), vec!["1006"]);
+        assert!(started.elapsed() < Duration::from_secs(2), "closed by the timeout, not by the peer");
+        peer.join().unwrap();
+    }
+
+    /// RFC 6455 accept key, computed here by a tiny independent SHA-1 so the test does
+    /// not reuse the library's own code path.
+    fn accept_key(key: &str) -> String {
+        let input = format!("{key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+        base64(&sha1(input.as_bytes()))
+    }
+
+    fn sha1(data: &[u8]) -> [u8; 20] {
+        let mut h: [u32; 5] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
+        let mut msg = data.to_vec();
+        let bit_len = (data.len() as u64) * 8;
+        msg.push(0x80);
+        while msg.len() % 64 != 56 {
+            msg.push(0);
+        }
+        msg.extend_from_slice(&bit_len.to_be_bytes());
+        for chunk in msg.chunks(64) {
+            let mut w = [0u32; 80];
+            for i in 0..16 {
+                w[i] = u32::from_be_bytes([chunk[4 * i], chunk[4 * i + 1], chunk[4 * i + 2], chunk[4 * i + 3]]);
+            }
+            for i in 16..80 {
+                w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
+            }
+            let (mut a, mut b, mut c, mut d, mut e) = (h[0], h[1], h[2], h[3], h[4]);
+            for (i, wi) in w.iter().enumerate() {
+                let (f, k) = match i {
+                    0..=19 => ((b & c) | (!b & d), 0x5A827999),
+                    20..=39 => (b ^ c ^ d, 0x6ED9EBA1),
+                    40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1BBCDC),
+                    _ => (b ^ c ^ d, 0xCA62C1D6),
+                };
+                let t = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(*wi);
+                e = d;
+                d = c;
+                c = b.rotate_left(30);
+                b = a;
+                a = t;
+            }
+            for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
+                *x = x.wrapping_add(y);
+            }
+        }
+        let mut out = [0u8; 20];
+        for (i, x) in h.iter().enumerate() {
+            out[4 * i..4 * i + 4].copy_from_slice(&x.to_be_bytes());
+        }
+        out
+    }
+
+    fn base64(data: &[u8]) -> String {
+        const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in data.chunks(3) {
+            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn sha1_helper_is_right() {
+        assert_eq!(accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    }
+}
+
+mod limits {
+    use super::*;
+
+    /// A message over `max_payload` closes the connection with 1009 and an error at the receiver.
+    #[test]
+    fn max_payload_exceeded_closes_with_1009() {
+        let (wss, port) = server(ServerOptions { max_payload: 1024, ..Default::default() });
+        let server_log = Log::new();
+        let l = server_log.clone();
+        wss.on("connection", move |ws: WebSocket| {
+            let (l1, l2, l3) = (l.clone(), l.clone(), l.clone());
+            ws.on("message", move |data: Message| l1.push(format!("message {}", data.len())));
+            ws.on("error", move |e: Error| l2.push(format!("error {} {:?}", e.code(), e.close_code())));
+            ws.on("close", move |code: u16| l3.push(format!("close {code}")));
+        });
+        let ws = WebSocket::new(&url(port));
+        ws.on("open", |ws: WebSocket| {
+            ws.send(vec![7u8; 1024]);
+            ws.send(vec![7u8; 1025]);
+        });
+        let client_log = Log::new();
+        let l = client_log.clone();
+        ws.on("close", move |code: u16| l.push(format!("close {code}")));
+        ws.wait_close();
+        assert_eq!(client_log.entries(), vec!["close 1009"]);
+        let seen = server_log.wait_contains("close 1006");
+        assert_eq!(
+            seen,
+            vec![
+                "message 1024",
+                "error WS_ERR_UNSUPPORTED_MESSAGE_LENGTH Some(1009)",
+                "close 1006"
+            ]
+        );
+        wss.close();
+    }
+}
+
+mod ping_pong {
+    use super::*;
+
+    /// Pings are answered automatically with the same payload; both ends see the events.
+    #[test]
+    fn ping_is_auto_ponged_and_both_events_fire() {
+        let (wss, port) = server(ServerOptions::default());
+        let log = Log::new();
+        let l = log.clone();
+        wss.on("connection", move |ws: WebSocket| {
+            let l = l.clone();
+            ws.on("ping", move |data: nodews::Bytes| l.push(format!("server ping {}", String::from_utf8_lossy(&data))));
+        });
+        let ws = WebSocket::new(&url(port));
+        ws.on("open", |ws: WebSocket| ws.ping("hello").unwrap());
+        let l = log.clone();
+        ws.on("pong", move |ws: WebSocket, data: nodews::Bytes| {
+            l.push(format!("client pong {}", String::from_utf8_lossy(&data)));
+            ws.close();
+        });
+        ws.wait_close();
+        let entries = log.wait_for("both", |e| e.len() == 2);
+        assert!(entries.contains(&"server ping hello".to_string()), "{entries:?}");
+        assert!(entries.contains(&"client pong hello".to_string()), "{entries:?}");
+        assert_eq!(ws.ping([0u8; 126]).unwrap_err().code(), "WS_ERR_INVALID_ARGUMENT");
+        wss.close();
+    }
+}
+
+mod flow {
+    use super::*;
+
+    /// `pause()` stops reading: nothing is delivered until `resume()`, then all of it, in order.
+    #[test]
+    fn pause_stops_reading_until_resume() {
+        let (wss, port) = server(ServerOptions::default());
+        let log = Log::new();
+        let sockets = Log::new();
+        let l = log.clone();
+        let server_socket = std::sync::Arc::new(parking_lot::Mutex::new(None));
+        let slot = server_socket.clone();
+        let s = sockets.clone();
+        wss.on("connection", move |ws: WebSocket| {
+            ws.pause();
+            assert!(ws.is_paused());
+            let l = l.clone();
+            ws.on("message", move |data: Message| l.push(data.to_string()));
+            *slot.lock() = Some(ws);
+            s.push("connected");
+        });
+        let ws = WebSocket::new(&url(port));
+        let l2 = sockets.clone();
+        ws.on("open", move |ws: WebSocket| {
+            for i in 0..3 {
+                ws.send(format!("p{i}"));
+            }
+            l2.push("sent");
+        });
+        sockets.wait_for("sent", |e| e.len() == 2);
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(log.entries().is_empty(), "paused socket delivered {:?}", log.entries());
+        server_socket.lock().as_ref().unwrap().resume();
+        assert_eq!(log.wait_for("3 messages", |e| e.len() == 3), vec!["p0", "p1", "p2"]);
+        ws.close();
+        ws.wait_close();
+        wss.close();
+    }
+
+    /// `buffered_amount()` counts queued bytes while the peer does not read, and drains to 0.
+    #[test]
+    fn buffered_amount_rises_and_drains() {
+        let (wss, port) = server(ServerOptions::default());
+        let server_socket = std::sync::Arc::new(parking_lot::Mutex::new(None));
+        let slot = server_socket.clone();
+        let received = Log::new();
+        let r = received.clone();
+        wss.on("connection", move |ws: WebSocket| {
+            ws.pause(); // TCP fills up and the client's data stays queued
+            let r = r.clone();
+            ws.on("message", move |data: Message| r.push(data.len().to_string()));
+            *slot.lock() = Some(ws);
+        });
+        let ws = WebSocket::new(&url(port));
+        let opened = Log::new();
+        let o = opened.clone();
+        ws.on("open", move || o.push("open"));
+        opened.wait_contains("open");
+        let chunk = vec![1u8; 4 * 1024 * 1024];
+        let done = Log::new();
+        for i in 0..4 {
+            let d = done.clone();
+            ws.send_with_callback(chunk.clone(), SendOptions::default(), move |err| {
+                d.push(format!("sent {i} {}", err.is_none()))
+            });
+        }
+        let queued = ws.buffered_amount();
+        assert!(queued > 0, "nothing counted as buffered");
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(ws.buffered_amount() > 0, "16 MiB cannot all be written to a paused peer");
+        server_socket.lock().as_ref().unwrap().resume();
+        received.wait_for("4 messages", |e| e.len() == 4);
+        done.wait_for("4 callbacks", |e| e.len() == 4);
+        assert!(done.entries().iter().all(|e| e.ends_with("true")), "{:?}", done.entries());
+        assert_eq!(ws.buffered_amount(), 0);
+        ws.close();
+        ws.wait_close();
+        wss.close();
+    }
+
+    /// A send on a socket that is not open reports an error to its callback.
+    #[test]
+    fn send_callback_reports_not_open() {
+        let (wss, port) = echo_server();
+        let ws = WebSocket::new(&url(port));
+        let log = Log::new();
+        let l = log.clone();
+        ws.send_with_callback("too early", SendOptions::default(), move |err| {
+            l.push(err.map(|e| e.code().to_string()).unwrap_or_default())
+        });
+        assert_eq!(log.wait_for("callback", |e| !e.is_empty()), vec!["WS_ERR_INVALID_STATE"]);
+        ws.close();
+        ws.wait_close();
+        wss.close();
+    }
+
+    /// `fin: false` sends fragments that the peer receives as one message.
+    #[test]
+    fn fragments_arrive_as_one_message() {
+        let (wss, port) = echo_server();
+        let ws = WebSocket::new(&url(port));
+        ws.on("open", |ws: WebSocket| {
+            ws.send_with("frag", SendOptions { fin: false, ..Default::default() });
+            ws.send_with("men", SendOptions { fin: false, ..Default::default() });
+            ws.send_with("ted", SendOptions::default());
+            ws.send_with("bin", SendOptions { binary: Some(true), ..Default::default() });
+        });
+        let log = Log::new();
+        let l = log.clone();
+        ws.on("message", move |ws: WebSocket, data: Message, is_binary: bool| {
+            l.push(format!("{data} {is_binary}"));
+            if is_binary {
+                ws.close();
+            }
+        });
+        ws.wait_close();
+        assert_eq!(log.entries(), vec!["fragmented false", "bin true"]);
+        wss.close();
+    }
+}
+
+mod reentrancy {
+    use super::*;
+
+    /// Every method works from inside listeners: on, send, close, terminate, wss.close().
+    #[test]
+    fn methods_called_inside_listeners_do_not_deadlock() {
+        let (wss, port) = server(ServerOptions::default());
+        let log = Log::new();
+        let l = log.clone();
+        wss.on("connection", move |wss: nodews::WebSocketServer, ws: WebSocket| {
+            let l = l.clone();
+            ws.on("message", move |ws: WebSocket, data: Message| {
+                // Register a listener from inside a listener; it sees the next message.
+                let l2 = l.clone();
+                ws.once("message", move |next: Message| l2.push(format!("inner {next}")));
+                ws.send(data.clone());
+                if data == "close me" {
+                    ws.close_with(4002, "as asked").unwrap();
+                }
+                if data == "kill me" {
+                    ws.terminate();
+                }
+            });
+            wss.close(); // stop accepting while a connection is live: close comes later
+        });
+        let l = log.clone();
+        wss.on("close", move || l.push("server closed"));
+        let ws = WebSocket::new(&url(port));
+        ws.on("open", |ws: WebSocket| {
+            ws.send("one");
+            ws.send("close me");
+        });
+        let l = log.clone();
+        ws.on("close", move |code: u16| l.push(format!("client close {code}")));
+        ws.wait_close();
+        wss.wait_close();
+        let entries = log.entries();
+        assert!(entries.contains(&"inner close me".to_string()), "{entries:?}");
+        assert!(entries.contains(&"client close 4002".to_string()), "{entries:?}");
+        // The server's `close` waits for its last client, so it comes after that socket's messages.
+        assert_eq!(entries.iter().filter(|e| *e == "server closed").count(), 1, "{entries:?}");
+        let server_closed = entries.iter().position(|e| e == "server closed").unwrap();
+        let inner = entries.iter().position(|e| e == "inner close me").unwrap();
+        assert!(inner < server_closed, "{entries:?}");
+    }
+
+    #[test]
+    fn terminate_inside_a_listener() {
+        let (wss, port) = echo_server();
+        let ws = WebSocket::new(&url(port));
+        ws.on("open", |ws: WebSocket| ws.send("x"));
+        ws.on("message", |ws: WebSocket| ws.terminate());
+        let log = Log::new();
+        let l = log.clone();
+        ws.on("close", move |code: u16| l.push(code.to_string()));
+        ws.wait_close();
+        assert_eq!(log.entries(), vec!["1006"]);
+        wss.close();
+    }
+}
+
+mod failures {
+    use super::*;
+
+    /// A panicking listener is caught and reported as `error`; the socket closes with
+    /// 1011 and the server goes on serving others.
+    #[test]
+    fn panicking_listener_becomes_error_and_others_keep_working() {
+        let (wss, port) = server(ServerOptions::default());
+        let log = Log::new();
+        let l = log.clone();
+        wss.on("connection", move |ws: WebSocket| {
+            let (l1, l2) = (l.clone(), l.clone());
+            ws.on("message", |ws: WebSocket, data: Message| {
+                if data == "boom" {
+                    panic!("listener exploded");
+                }
+                ws.send(data);
+            });
+            ws.on("error", move |e: Error| l1.push(format!("error {} {}", e.code(), e.message().contains("listener exploded"))));
+            ws.on("close", move |code: u16| l2.push(format!("server close {code}")));
+        });
+        let bad = WebSocket::new(&url(port));
+        bad.on("open", |ws: WebSocket| ws.send("boom"));
+        let l = log.clone();
+        bad.on("close", move |code: u16| l.push(format!("bad client close {code}")));
+        bad.wait_close();
+
+        let good = WebSocket::new(&url(port));
+        good.on("open", |ws: WebSocket| ws.send("still here"));
+        let l = log.clone();
+        good.on("message", move |ws: WebSocket, data: Message| {
+            l.push(format!("good got {data}"));
+            ws.close();
+        });
+        good.wait_close();
+        let entries = log.wait_for("good reply", |e| e.iter().any(|x| x == "good got still here"));
+        assert!(entries.contains(&"error WS_ERR_LISTENER_PANIC true".to_string()), "{entries:?}");
+        assert!(entries.contains(&"bad client close 1011".to_string()), "{entries:?}");
+        let err_at = entries.iter().position(|e| e.starts_with("error")).unwrap();
+        let close_at = entries.iter().position(|e| e == "server close 1011").unwrap();
+        assert!(err_at < close_at, "error before close: {entries:?}");
+        wss.close();
+    }
+
+    /// An `error` with no listener is logged, not fatal; `close` still follows.
+    #[test]
+    fn error_without_listener_does_not_crash() {
+        // Nothing listens on this port (bound then dropped).
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let ws = WebSocket::new(&url(port));
+        let log = Log::new();
+        let l = log.clone();
+        ws.on("close", move |code: u16| l.push(code.to_string()));
+        ws.wait_close();
+        assert_eq!(log.entries(), vec!["1006"]);
+    }
+
+    /// Connecting to a closed port: `error` (ECONNREFUSED) then `close` 1006.
+    #[test]
+    fn refused_connection_is_error_then_close() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let ws = WebSocket::new(&url(port));
+        let log = Log::new();
+        let (l1, l2) = (log.clone(), log.clone());
+        ws.on("error", move |e: Error| l1.push(e.code()));
+        ws.on("close", move |code: u16| l2.push(code.to_string()));
+        ws.wait_close();
+        assert_eq!(log.entries(), vec!["ECONNREFUSED", "1006"]);
+    }
+
+    /// A bad URL is an `error` then `close` (or an `Err` from `try_new`), never a panic.
+    #[test]
+    fn bad_urls_are_clear_errors() {
+        for bad in ["nope", "ftp://x", "ws://", "ws://host/#frag", "ws://a b"] {
+            let err = WebSocket::try_new(bad).unwrap_err();
+            assert_eq!(err.code(), "WS_ERR_INVALID_URL", "{bad}: {err}");
+            let ws = WebSocket::new(bad);
+            let log = Log::new();
+            let (l1, l2) = (log.clone(), log.clone());
+            ws.on("error", move |e: Error| l1.push(e.code()));
+            ws.on("close", move |code: u16| l2.push(code.to_string()));
+            ws.wait_close();
+            assert_eq!(log.entries(), vec!["WS_ERR_INVALID_URL", "1006"], "{bad}");
+        }
+    }
+
+    /// `close()` while connecting aborts: `error` then `close` 1006, as ws.
+    #[test]
+    fn close_while_connecting_aborts() {
+        let (wss, port) = echo_server();
+        let ws = WebSocket::new(&url(port));
+        ws.close();
+        let log = Log::new();
+        let (l1, l2, l3) = (log.clone(), log.clone(), log.clone());
+        ws.on("open", move || l3.push("open"));
+        ws.on("error", move |e: Error| l1.push(e.message().to_string()));
+        ws.on("close", move |code: u16| l2.push(code.to_string()));
+        ws.wait_close();
+        assert_eq!(
+            log.entries(),
+            vec!["WebSocket was closed before the connection was established", "1006"]
+        );
+        wss.close();
+    }
+}
+
+mod registry {
+    use super::*;
+
+    #[test]
+    fn unknown_event_is_rejected_with_the_valid_ones() {
+        let ws = WebSocket::new("ws://127.0.0.1:9");
+        let err = ws.try_on("mesage", || {}).unwrap_err();
+        assert_eq!(err.code(), "WS_ERR_UNKNOWN_EVENT");
+        for name in ["\"open\"", "\"message\" |data: Message, is_binary: bool|", "\"close\" |code: u16, reason: String|"] {
+            assert!(err.message().contains(name), "{err}");
+        }
+        let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ws.on("mesage", |_data: Message| {});
+        }))
+        .unwrap_err();
+        let text = panic.downcast_ref::<String>().unwrap();
+        assert!(text.contains("unknown event \"mesage\" for WebSocket"), "{text}");
+        ws.terminate();
+        ws.wait_close();
+    }
+
+    #[test]
+    fn listener_that_does_not_fit_is_rejected() {
+        let ws = WebSocket::new("ws://127.0.0.1:9");
+        let err = ws.try_on("close", |_m: Message| {}).unwrap_err();
+        assert_eq!(err.code(), "WS_ERR_LISTENER_SHAPE");
+        assert!(err.message().contains("|code: u16, reason: String|"), "{err}");
+        assert!(ws.try_on("close", |_c: u16, _r: String, _x: bool| {}).is_err(), "too many arguments");
+        assert!(ws.try_on("close", |_ws: WebSocket, _c: u16| {}).is_ok(), "this first is fine");
+        let wss_err = nodews::WebSocketServer::new(ServerOptions { port: Some(0), ..Default::default() });
+        assert!(wss_err.try_on("connection", |_m: Message| {}).is_err());
+        assert!(wss_err.try_on("conection", || {}).unwrap_err().message().contains("\"connection\""));
+        wss_err.close();
+        ws.terminate();
+        ws.wait_close();
+    }
+
+    #[test]
+    fn once_off_and_counts() {
+        let ws = WebSocket::new("ws://127.0.0.1:9");
+        let h = nodews::Handler::new(|_data: Message| {});
+        ws.on("message", h.clone()).on("message", h.clone()).once("message", || {});
+        assert_eq!(ws.listener_count("message"), 3);
+        ws.off("message", &h);
+        assert_eq!(ws.listener_count("message"), 2);
+        ws.remove_all_listeners(Some("message"));
+        assert_eq!(ws.listener_count("message"), 0);
+        ws.terminate();
+        ws.wait_close();
+    }
+}
