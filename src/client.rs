@@ -189,6 +189,22 @@ async fn connect(
     };
 
     gate.wait().await;
+    let outcome = match outcome {
+        // Closed before the code that created it returned to the event loop: as in
+        // Node, the handshake is abandoned even if it already succeeded.
+        Ok(_)
+            if socket
+                .inner
+                .aborted
+                .load(std::sync::atomic::Ordering::Acquire) =>
+        {
+            Err(Failure::Error(Error::new(
+                "WS_ERR_INVALID_STATE",
+                "WebSocket was closed before the connection was established",
+            )))
+        }
+        other => other,
+    };
 
     match outcome {
         Ok((stream, response)) => {

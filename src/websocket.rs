@@ -124,6 +124,9 @@ pub(crate) struct Shared {
     pub(crate) url: String,
     pub(crate) protocol: Mutex<String>,
     pub(crate) was_clean: AtomicBool,
+    /// `close()` or `terminate()` was called while connecting: the attempt is aborted
+    /// even if the handshake completes before the task sees the command.
+    pub(crate) aborted: AtomicBool,
     /// Set once `close` has been emitted, for `wait_close`.
     pub(crate) closed: Mutex<bool>,
     pub(crate) closed_changed: Condvar,
@@ -171,6 +174,7 @@ impl WebSocket {
                 url,
                 protocol: Mutex::new(String::new()),
                 was_clean: AtomicBool::new(false),
+                aborted: AtomicBool::new(false),
                 closed: Mutex::new(false),
                 closed_changed: Condvar::new(),
             }),
@@ -477,6 +481,7 @@ impl WebSocket {
     /// ws.close();
     /// ```
     pub fn close(&self) {
+        self.abort_if_connecting();
         let _ = self.inner.commands.send(Command::Close(None));
     }
 
@@ -508,6 +513,7 @@ impl WebSocket {
                 ),
             ));
         }
+        self.abort_if_connecting();
         let _ = self
             .inner
             .commands
@@ -523,7 +529,14 @@ impl WebSocket {
     /// ws.terminate();
     /// ```
     pub fn terminate(&self) {
+        self.abort_if_connecting();
         let _ = self.inner.commands.send(Command::Terminate);
+    }
+
+    fn abort_if_connecting(&self) {
+        if self.ready_state() == WebSocket::CONNECTING {
+            self.inner.aborted.store(true, Ordering::Release);
+        }
     }
 
     // ----- attributes -----

@@ -25,15 +25,20 @@ mod events {
             }
         });
         let l = log.clone();
-        ws.on("message", move |ws: WebSocket, data: Message, is_binary: bool| {
-            assert!(!is_binary);
-            l.push(data.to_string());
-            if data == "m99" {
-                ws.close_with(1000, "done").unwrap();
-            }
-        });
+        ws.on(
+            "message",
+            move |ws: WebSocket, data: Message, is_binary: bool| {
+                assert!(!is_binary);
+                l.push(data.to_string());
+                if data == "m99" {
+                    ws.close_with(1000, "done").unwrap();
+                }
+            },
+        );
         let l = log.clone();
-        ws.on("close", move |code: u16, reason: String| l.push(format!("close {code} {reason}")));
+        ws.on("close", move |code: u16, reason: String| {
+            l.push(format!("close {code} {reason}"))
+        });
         ws.wait_close();
         let entries = log.entries();
         let expected: Vec<String> = std::iter::once("open".to_string())
@@ -76,7 +81,9 @@ mod events {
             // Give the client every chance to have sent its message already.
             std::thread::sleep(Duration::from_millis(50));
             let l = l.clone();
-            ws.on("message", move |data: Message| l.push(format!("got {data}")));
+            ws.on("message", move |data: Message| {
+                l.push(format!("got {data}"))
+            });
         });
         let ws = WebSocket::new(&url(port));
         ws.on("open", |ws: WebSocket| ws.send("first"));
@@ -97,13 +104,22 @@ mod events {
         let l = log.clone();
         ws.onmessage(move |e| l.push(format!("on {}", e.data)));
         let l = log.clone();
-        ws.add_event_listener("message", move |e: nodews::MessageEvent| l.push(format!("added {}", e.data)));
+        ws.add_event_listener("message", move |e: nodews::MessageEvent| {
+            l.push(format!("added {}", e.data))
+        });
         let l = log.clone();
-        ws.on("message", move |data: Message| l.push(format!("node {data}")));
+        ws.on("message", move |data: Message| {
+            l.push(format!("node {data}"))
+        });
         let w = ws.clone();
         ws.onopen(move || w.send("x"));
         let l = log.clone();
-        ws.onclose(move |e| l.push(format!("closeevent {} {} {}", e.code, e.reason, e.was_clean)));
+        ws.onclose(move |e| {
+            l.push(format!(
+                "closeevent {} {} {}",
+                e.code, e.reason, e.was_clean
+            ))
+        });
         log.wait_for("three listeners", |e| e.len() >= 3);
         ws.close_with(4001, "bye").unwrap();
         ws.wait_close();
@@ -111,7 +127,11 @@ mod events {
         let last = entries.pop().unwrap();
         assert_eq!(entries, vec!["on x", "added x", "node x"]);
         assert_eq!(last, "closeevent 4001 bye true");
-        assert_eq!(ws.listener_count("message"), 0, "listeners are dropped after close");
+        assert_eq!(
+            ws.listener_count("message"),
+            0,
+            "listeners are dropped after close"
+        );
         wss.close();
     }
 }
@@ -119,7 +139,10 @@ mod events {
 mod close {
     use super::*;
 
-    fn closed_pair(close: impl Fn(&WebSocket) + Send + Sync + 'static, from_server: bool) -> (String, String) {
+    fn closed_pair(
+        close: impl Fn(&WebSocket) + Send + Sync + 'static,
+        from_server: bool,
+    ) -> (String, String) {
         let (wss, port) = server(ServerOptions::default());
         let server_log = Log::new();
         let l = server_log.clone();
@@ -127,7 +150,9 @@ mod close {
         let c = close.clone();
         wss.on("connection", move |ws: WebSocket| {
             let l = l.clone();
-            ws.on("close", move |code: u16, reason: String| l.push(format!("{code} {reason}")));
+            ws.on("close", move |code: u16, reason: String| {
+                l.push(format!("{code} {reason}"))
+            });
             if from_server {
                 c(&ws);
             }
@@ -135,7 +160,9 @@ mod close {
         let client_log = Log::new();
         let ws = WebSocket::new(&url(port));
         let l = client_log.clone();
-        ws.on("close", move |code: u16, reason: String| l.push(format!("{code} {reason}")));
+        ws.on("close", move |code: u16, reason: String| {
+            l.push(format!("{code} {reason}"))
+        });
         if !from_server {
             let c = close.clone();
             ws.on("open", move |ws: WebSocket| c(&ws));
@@ -217,7 +244,10 @@ mod close {
             let request = String::from_utf8_lossy(&buf[..n]).to_string();
             let key = request
                 .lines()
-                .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: ").or_else(|| l.strip_prefix("sec-websocket-key: ")))
+                .find_map(|l| {
+                    l.strip_prefix("Sec-WebSocket-Key: ")
+                        .or_else(|| l.strip_prefix("sec-websocket-key: "))
+                })
                 .unwrap()
                 .trim()
                 .to_string();
@@ -229,7 +259,10 @@ mod close {
         });
         let ws = WebSocket::with_options(
             &url(port),
-            nodews::ClientOptions { close_timeout: Duration::from_millis(300), ..Default::default() },
+            nodews::ClientOptions {
+                close_timeout: Duration::from_millis(300),
+                ..Default::default()
+            },
         );
         let log = Log::new();
         let l = log.clone();
@@ -238,7 +271,10 @@ mod close {
         let started = std::time::Instant::now();
         ws.wait_close();
         assert_eq!(log.entries(), vec!["1006"]);
-        assert!(started.elapsed() < Duration::from_secs(2), "closed by the timeout, not by the peer");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "closed by the timeout, not by the peer"
+        );
         peer.join().unwrap();
     }
 
@@ -261,7 +297,12 @@ mod close {
         for chunk in msg.chunks(64) {
             let mut w = [0u32; 80];
             for i in 0..16 {
-                w[i] = u32::from_be_bytes([chunk[4 * i], chunk[4 * i + 1], chunk[4 * i + 2], chunk[4 * i + 3]]);
+                w[i] = u32::from_be_bytes([
+                    chunk[4 * i],
+                    chunk[4 * i + 1],
+                    chunk[4 * i + 2],
+                    chunk[4 * i + 3],
+                ]);
             }
             for i in 16..80 {
                 w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
@@ -274,7 +315,12 @@ mod close {
                     40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1BBCDC),
                     _ => (b ^ c ^ d, 0xCA62C1D6),
                 };
-                let t = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(*wi);
+                let t = a
+                    .rotate_left(5)
+                    .wrapping_add(f)
+                    .wrapping_add(e)
+                    .wrapping_add(k)
+                    .wrapping_add(*wi);
                 e = d;
                 d = c;
                 c = b.rotate_left(30);
@@ -296,7 +342,11 @@ mod close {
         const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let mut out = String::new();
         for chunk in data.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
             let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
             for i in 0..4 {
                 if i <= chunk.len() {
@@ -311,7 +361,10 @@ mod close {
 
     #[test]
     fn sha1_helper_is_right() {
-        assert_eq!(accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assert_eq!(
+            accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
     }
 }
 
@@ -321,13 +374,20 @@ mod limits {
     /// A message over `max_payload` closes the connection with 1009 and an error at the receiver.
     #[test]
     fn max_payload_exceeded_closes_with_1009() {
-        let (wss, port) = server(ServerOptions { max_payload: 1024, ..Default::default() });
+        let (wss, port) = server(ServerOptions {
+            max_payload: 1024,
+            ..Default::default()
+        });
         let server_log = Log::new();
         let l = server_log.clone();
         wss.on("connection", move |ws: WebSocket| {
             let (l1, l2, l3) = (l.clone(), l.clone(), l.clone());
-            ws.on("message", move |data: Message| l1.push(format!("message {}", data.len())));
-            ws.on("error", move |e: Error| l2.push(format!("error {} {:?}", e.code(), e.close_code())));
+            ws.on("message", move |data: Message| {
+                l1.push(format!("message {}", data.len()))
+            });
+            ws.on("error", move |e: Error| {
+                l2.push(format!("error {} {:?}", e.code(), e.close_code()))
+            });
             ws.on("close", move |code: u16| l3.push(format!("close {code}")));
         });
         let ws = WebSocket::new(&url(port));
@@ -364,7 +424,9 @@ mod ping_pong {
         let l = log.clone();
         wss.on("connection", move |ws: WebSocket| {
             let l = l.clone();
-            ws.on("ping", move |data: nodews::Bytes| l.push(format!("server ping {}", String::from_utf8_lossy(&data))));
+            ws.on("ping", move |data: nodews::Bytes| {
+                l.push(format!("server ping {}", String::from_utf8_lossy(&data)))
+            });
         });
         let ws = WebSocket::new(&url(port));
         ws.on("open", |ws: WebSocket| ws.ping("hello").unwrap());
@@ -375,9 +437,18 @@ mod ping_pong {
         });
         ws.wait_close();
         let entries = log.wait_for("both", |e| e.len() == 2);
-        assert!(entries.contains(&"server ping hello".to_string()), "{entries:?}");
-        assert!(entries.contains(&"client pong hello".to_string()), "{entries:?}");
-        assert_eq!(ws.ping([0u8; 126]).unwrap_err().code(), "WS_ERR_INVALID_ARGUMENT");
+        assert!(
+            entries.contains(&"server ping hello".to_string()),
+            "{entries:?}"
+        );
+        assert!(
+            entries.contains(&"client pong hello".to_string()),
+            "{entries:?}"
+        );
+        assert_eq!(
+            ws.ping([0u8; 126]).unwrap_err().code(),
+            "WS_ERR_INVALID_ARGUMENT"
+        );
         wss.close();
     }
 }
@@ -413,9 +484,16 @@ mod flow {
         });
         sockets.wait_for("sent", |e| e.len() == 2);
         std::thread::sleep(Duration::from_millis(300));
-        assert!(log.entries().is_empty(), "paused socket delivered {:?}", log.entries());
+        assert!(
+            log.entries().is_empty(),
+            "paused socket delivered {:?}",
+            log.entries()
+        );
         server_socket.lock().as_ref().unwrap().resume();
-        assert_eq!(log.wait_for("3 messages", |e| e.len() == 3), vec!["p0", "p1", "p2"]);
+        assert_eq!(
+            log.wait_for("3 messages", |e| e.len() == 3),
+            vec!["p0", "p1", "p2"]
+        );
         ws.close();
         ws.wait_close();
         wss.close();
@@ -432,7 +510,9 @@ mod flow {
         wss.on("connection", move |ws: WebSocket| {
             ws.pause(); // TCP fills up and the client's data stays queued
             let r = r.clone();
-            ws.on("message", move |data: Message| r.push(data.len().to_string()));
+            ws.on("message", move |data: Message| {
+                r.push(data.len().to_string())
+            });
             *slot.lock() = Some(ws);
         });
         let ws = WebSocket::new(&url(port));
@@ -451,11 +531,18 @@ mod flow {
         let queued = ws.buffered_amount();
         assert!(queued > 0, "nothing counted as buffered");
         std::thread::sleep(Duration::from_millis(300));
-        assert!(ws.buffered_amount() > 0, "16 MiB cannot all be written to a paused peer");
+        assert!(
+            ws.buffered_amount() > 0,
+            "16 MiB cannot all be written to a paused peer"
+        );
         server_socket.lock().as_ref().unwrap().resume();
         received.wait_for("4 messages", |e| e.len() == 4);
         done.wait_for("4 callbacks", |e| e.len() == 4);
-        assert!(done.entries().iter().all(|e| e.ends_with("true")), "{:?}", done.entries());
+        assert!(
+            done.entries().iter().all(|e| e.ends_with("true")),
+            "{:?}",
+            done.entries()
+        );
         assert_eq!(ws.buffered_amount(), 0);
         ws.close();
         ws.wait_close();
@@ -472,7 +559,10 @@ mod flow {
         ws.send_with_callback("too early", SendOptions::default(), move |err| {
             l.push(err.map(|e| e.code().to_string()).unwrap_or_default())
         });
-        assert_eq!(log.wait_for("callback", |e| !e.is_empty()), vec!["WS_ERR_INVALID_STATE"]);
+        assert_eq!(
+            log.wait_for("callback", |e| !e.is_empty()),
+            vec!["WS_ERR_INVALID_STATE"]
+        );
         ws.close();
         ws.wait_close();
         wss.close();
@@ -484,19 +574,40 @@ mod flow {
         let (wss, port) = echo_server();
         let ws = WebSocket::new(&url(port));
         ws.on("open", |ws: WebSocket| {
-            ws.send_with("frag", SendOptions { fin: false, ..Default::default() });
-            ws.send_with("men", SendOptions { fin: false, ..Default::default() });
+            ws.send_with(
+                "frag",
+                SendOptions {
+                    fin: false,
+                    ..Default::default()
+                },
+            );
+            ws.send_with(
+                "men",
+                SendOptions {
+                    fin: false,
+                    ..Default::default()
+                },
+            );
             ws.send_with("ted", SendOptions::default());
-            ws.send_with("bin", SendOptions { binary: Some(true), ..Default::default() });
+            ws.send_with(
+                "bin",
+                SendOptions {
+                    binary: Some(true),
+                    ..Default::default()
+                },
+            );
         });
         let log = Log::new();
         let l = log.clone();
-        ws.on("message", move |ws: WebSocket, data: Message, is_binary: bool| {
-            l.push(format!("{data} {is_binary}"));
-            if is_binary {
-                ws.close();
-            }
-        });
+        ws.on(
+            "message",
+            move |ws: WebSocket, data: Message, is_binary: bool| {
+                l.push(format!("{data} {is_binary}"));
+                if is_binary {
+                    ws.close();
+                }
+            },
+        );
         ws.wait_close();
         assert_eq!(log.entries(), vec!["fragmented false", "bin true"]);
         wss.close();
@@ -512,22 +623,27 @@ mod reentrancy {
         let (wss, port) = server(ServerOptions::default());
         let log = Log::new();
         let l = log.clone();
-        wss.on("connection", move |wss: nodews::WebSocketServer, ws: WebSocket| {
-            let l = l.clone();
-            ws.on("message", move |ws: WebSocket, data: Message| {
-                // Register a listener from inside a listener; it sees the next message.
-                let l2 = l.clone();
-                ws.once("message", move |next: Message| l2.push(format!("inner {next}")));
-                ws.send(data.clone());
-                if data == "close me" {
-                    ws.close_with(4002, "as asked").unwrap();
-                }
-                if data == "kill me" {
-                    ws.terminate();
-                }
-            });
-            wss.close(); // stop accepting while a connection is live: close comes later
-        });
+        wss.on(
+            "connection",
+            move |wss: nodews::WebSocketServer, ws: WebSocket| {
+                let l = l.clone();
+                ws.on("message", move |ws: WebSocket, data: Message| {
+                    // Register a listener from inside a listener; it sees the next message.
+                    let l2 = l.clone();
+                    ws.once("message", move |next: Message| {
+                        l2.push(format!("inner {next}"))
+                    });
+                    ws.send(data.clone());
+                    if data == "close me" {
+                        ws.close_with(4002, "as asked").unwrap();
+                    }
+                    if data == "kill me" {
+                        ws.terminate();
+                    }
+                });
+                wss.close(); // stop accepting while a connection is live: close comes later
+            },
+        );
         let l = log.clone();
         wss.on("close", move || l.push("server closed"));
         let ws = WebSocket::new(&url(port));
@@ -536,14 +652,26 @@ mod reentrancy {
             ws.send("close me");
         });
         let l = log.clone();
-        ws.on("close", move |code: u16| l.push(format!("client close {code}")));
+        ws.on("close", move |code: u16| {
+            l.push(format!("client close {code}"))
+        });
         ws.wait_close();
         wss.wait_close();
         let entries = log.entries();
-        assert!(entries.contains(&"inner close me".to_string()), "{entries:?}");
-        assert!(entries.contains(&"client close 4002".to_string()), "{entries:?}");
+        assert!(
+            entries.contains(&"inner close me".to_string()),
+            "{entries:?}"
+        );
+        assert!(
+            entries.contains(&"client close 4002".to_string()),
+            "{entries:?}"
+        );
         // The server's `close` waits for its last client, so it comes after that socket's messages.
-        assert_eq!(entries.iter().filter(|e| *e == "server closed").count(), 1, "{entries:?}");
+        assert_eq!(
+            entries.iter().filter(|e| *e == "server closed").count(),
+            1,
+            "{entries:?}"
+        );
         let server_closed = entries.iter().position(|e| e == "server closed").unwrap();
         let inner = entries.iter().position(|e| e == "inner close me").unwrap();
         assert!(inner < server_closed, "{entries:?}");
@@ -582,13 +710,23 @@ mod failures {
                 }
                 ws.send(data);
             });
-            ws.on("error", move |e: Error| l1.push(format!("error {} {}", e.code(), e.message().contains("listener exploded"))));
-            ws.on("close", move |code: u16| l2.push(format!("server close {code}")));
+            ws.on("error", move |e: Error| {
+                l1.push(format!(
+                    "error {} {}",
+                    e.code(),
+                    e.message().contains("listener exploded")
+                ))
+            });
+            ws.on("close", move |code: u16| {
+                l2.push(format!("server close {code}"))
+            });
         });
         let bad = WebSocket::new(&url(port));
         bad.on("open", |ws: WebSocket| ws.send("boom"));
         let l = log.clone();
-        bad.on("close", move |code: u16| l.push(format!("bad client close {code}")));
+        bad.on("close", move |code: u16| {
+            l.push(format!("bad client close {code}"))
+        });
         bad.wait_close();
 
         let good = WebSocket::new(&url(port));
@@ -599,11 +737,23 @@ mod failures {
             ws.close();
         });
         good.wait_close();
-        let entries = log.wait_for("good reply", |e| e.iter().any(|x| x == "good got still here"));
-        assert!(entries.contains(&"error WS_ERR_LISTENER_PANIC true".to_string()), "{entries:?}");
-        assert!(entries.contains(&"bad client close 1011".to_string()), "{entries:?}");
+        let entries = log.wait_for("good reply and the bad socket's close", |e| {
+            e.iter().any(|x| x == "good got still here")
+                && e.iter().any(|x| x == "server close 1011")
+        });
+        assert!(
+            entries.contains(&"error WS_ERR_LISTENER_PANIC true".to_string()),
+            "{entries:?}"
+        );
+        assert!(
+            entries.contains(&"bad client close 1011".to_string()),
+            "{entries:?}"
+        );
         let err_at = entries.iter().position(|e| e.starts_with("error")).unwrap();
-        let close_at = entries.iter().position(|e| e == "server close 1011").unwrap();
+        let close_at = entries
+            .iter()
+            .position(|e| e == "server close 1011")
+            .unwrap();
         assert!(err_at < close_at, "error before close: {entries:?}");
         wss.close();
     }
@@ -612,7 +762,11 @@ mod failures {
     #[test]
     fn error_without_listener_does_not_crash() {
         // Nothing listens on this port (bound then dropped).
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let ws = WebSocket::new(&url(port));
         let log = Log::new();
         let l = log.clone();
@@ -624,7 +778,11 @@ mod failures {
     /// Connecting to a closed port: `error` (ECONNREFUSED) then `close` 1006.
     #[test]
     fn refused_connection_is_error_then_close() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let ws = WebSocket::new(&url(port));
         let log = Log::new();
         let (l1, l2) = (log.clone(), log.clone());
@@ -664,7 +822,10 @@ mod failures {
         ws.wait_close();
         assert_eq!(
             log.entries(),
-            vec!["WebSocket was closed before the connection was established", "1006"]
+            vec![
+                "WebSocket was closed before the connection was established",
+                "1006"
+            ]
         );
         wss.close();
     }
@@ -678,7 +839,11 @@ mod registry {
         let ws = WebSocket::new("ws://127.0.0.1:9");
         let err = ws.try_on("mesage", || {}).unwrap_err();
         assert_eq!(err.code(), "WS_ERR_UNKNOWN_EVENT");
-        for name in ["\"open\"", "\"message\" |data: Message, is_binary: bool|", "\"close\" |code: u16, reason: String|"] {
+        for name in [
+            "\"open\"",
+            "\"message\" |data: Message, is_binary: bool|",
+            "\"close\" |code: u16, reason: String|",
+        ] {
             assert!(err.message().contains(name), "{err}");
         }
         let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -686,7 +851,10 @@ mod registry {
         }))
         .unwrap_err();
         let text = panic.downcast_ref::<String>().unwrap();
-        assert!(text.contains("unknown event \"mesage\" for WebSocket"), "{text}");
+        assert!(
+            text.contains("unknown event \"mesage\" for WebSocket"),
+            "{text}"
+        );
         ws.terminate();
         ws.wait_close();
     }
@@ -696,12 +864,31 @@ mod registry {
         let ws = WebSocket::new("ws://127.0.0.1:9");
         let err = ws.try_on("close", |_m: Message| {}).unwrap_err();
         assert_eq!(err.code(), "WS_ERR_LISTENER_SHAPE");
-        assert!(err.message().contains("|code: u16, reason: String|"), "{err}");
-        assert!(ws.try_on("close", |_c: u16, _r: String, _x: bool| {}).is_err(), "too many arguments");
-        assert!(ws.try_on("close", |_ws: WebSocket, _c: u16| {}).is_ok(), "this first is fine");
-        let wss_err = nodews::WebSocketServer::new(ServerOptions { port: Some(0), ..Default::default() });
+        assert!(
+            err.message().contains("|code: u16, reason: String|"),
+            "{err}"
+        );
+        assert!(
+            ws.try_on("close", |_c: u16, _r: String, _x: bool| {})
+                .is_err(),
+            "too many arguments"
+        );
+        assert!(
+            ws.try_on("close", |_ws: WebSocket, _c: u16| {}).is_ok(),
+            "this first is fine"
+        );
+        let wss_err = nodews::WebSocketServer::new(ServerOptions {
+            port: Some(0),
+            ..Default::default()
+        });
         assert!(wss_err.try_on("connection", |_m: Message| {}).is_err());
-        assert!(wss_err.try_on("conection", || {}).unwrap_err().message().contains("\"connection\""));
+        assert!(
+            wss_err
+                .try_on("conection", || {})
+                .unwrap_err()
+                .message()
+                .contains("\"connection\"")
+        );
         wss_err.close();
         ws.terminate();
         ws.wait_close();
@@ -711,7 +898,9 @@ mod registry {
     fn once_off_and_counts() {
         let ws = WebSocket::new("ws://127.0.0.1:9");
         let h = nodews::Handler::new(|_data: Message| {});
-        ws.on("message", h.clone()).on("message", h.clone()).once("message", || {});
+        ws.on("message", h.clone())
+            .on("message", h.clone())
+            .once("message", || {});
         assert_eq!(ws.listener_count("message"), 3);
         ws.off("message", &h);
         assert_eq!(ws.listener_count("message"), 2);

@@ -59,7 +59,10 @@ impl Log {
 
 /// A server on a free port with the given options.
 pub fn server(options: ServerOptions) -> (WebSocketServer, u16) {
-    let wss = WebSocketServer::new(ServerOptions { port: Some(0), ..options });
+    let wss = WebSocketServer::new(ServerOptions {
+        port: Some(0),
+        ..options
+    });
     let port = wss.address().expect("bound").port();
     (wss, port)
 }
