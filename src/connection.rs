@@ -426,7 +426,8 @@ fn protocol_error(error: WsError) -> Error {
                     ("WS_ERR_UNEXPECTED_MASK", "MASK must be clear".to_string())
                 }
                 ProtocolError::UnknownDataFrameType(op)
-                | ProtocolError::UnknownControlFrameType(op) => {
+                | ProtocolError::UnknownControlFrameType(op)
+                | ProtocolError::InvalidOpcode(op) => {
                     ("WS_ERR_INVALID_OPCODE", format!("invalid opcode {op}"))
                 }
                 ProtocolError::UnexpectedContinueFrame | ProtocolError::ExpectedFragment(_) => {

@@ -118,6 +118,11 @@ struct ServerShared {
     closed: Mutex<bool>,
     closed_changed: Condvar,
     alive: Mutex<Option<KeepAlive>>,
+    /// Events wait until the code that created the server returns to the event loop;
+    /// accepting and HTTP answers do not.
+    gate: Arc<Gate>,
+    /// Becomes `true` once `listening` has been emitted: `close` must come after it.
+    listened: watch::Sender<bool>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -163,17 +168,22 @@ impl WebSocketServer {
                 closed: Mutex::new(false),
                 closed_changed: Condvar::new(),
                 alive: Mutex::new(Some(KeepAlive::new())),
+                gate: Gate::for_current_thread(),
+                listened: watch::Sender::new(false),
             }),
         };
-        let gate = Gate::for_current_thread();
         let bound = server.bind();
         let task_server = server.clone();
         crate::runtime::spawn(async move {
-            gate.wait().await;
             match bound {
                 Ok(listener) => {
+                    // Accept (and answer HTTP) at once; only events wait for the gate.
+                    let acceptor = task_server.clone();
+                    crate::runtime::spawn(
+                        async move { acceptor.accept_loop(listener, stop_rx).await },
+                    );
                     task_server.emit(LISTENING_EVENT, &[]).await;
-                    task_server.accept_loop(listener, stop_rx).await;
+                    task_server.inner.listened.send_replace(true);
                 }
                 Err(error) => {
                     *task_server.inner.state.lock() = State::Closed;
@@ -494,6 +504,7 @@ impl WebSocketServer {
     /// Calls the listeners of a server event, one event at a time. Returns `true` if
     /// a listener panicked (it is logged and reported as `error`).
     async fn emit(&self, index: usize, args: &[&(dyn std::any::Any + Sync)]) -> bool {
+        self.inner.gate.wait().await;
         let _turn = self.inner.dispatch.lock().await;
         let panics = self.emit_now(index, args);
         let panicked = !panics.is_empty();
@@ -523,6 +534,8 @@ impl WebSocketServer {
     }
 
     async fn emit_error(&self, error: Error) {
+        // Listeners added before the creating code returned must count.
+        self.inner.gate.wait().await;
         if self.inner.registry.count(ERROR_EVENT) == 0 {
             log::error!("WebSocketServer error (no \"error\" listener): {error}");
         } else {
@@ -531,6 +544,10 @@ impl WebSocketServer {
     }
 
     async fn emit_close(&self) {
+        if *self.inner.state.lock() == State::Closed {
+            return;
+        }
+        let _ = self.inner.listened.subscribe().wait_for(|done| *done).await;
         {
             let mut state = self.inner.state.lock();
             if *state == State::Closed {

@@ -1,0 +1,399 @@
+//! The server's options, events and HTTP answers, grouped like ws's
+//! `test/websocket-server.test.js`.
+
+mod support;
+
+use std::io::Write;
+
+use nodews::{
+    Error, HandleProtocols, Headers, Message, Request, Response, ServerOptions, VerifyClient,
+    WebSocket, WebSocketServer,
+};
+use support::{
+    Log, client_frame, echo_server, raw_client, raw_exchange, read_frame, server, upgrade_request,
+    url,
+};
+
+mod http_answers {
+    use super::*;
+
+    /// A plain HTTP request to a ws-owned port gets 426, as ws's own HTTP server answers.
+    #[test]
+    fn plain_request_gets_426() {
+        let (wss, port) = echo_server();
+        let answer = raw_exchange(
+            port,
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert!(
+            answer.starts_with("HTTP/1.1 426 Upgrade Required"),
+            "{answer}"
+        );
+        wss.close();
+    }
+
+    /// Malformed upgrade requests get ws's status and message, and `wsClientError` fires.
+    #[test]
+    fn malformed_upgrades_get_ws_statuses() {
+        let (wss, port) = server(ServerOptions {
+            path: Some("/ws".into()),
+            ..Default::default()
+        });
+        let log = Log::new();
+        let l = log.clone();
+        wss.on("wsClientError", move |e: Error, req: Request| {
+            l.push(format!("{} {}", req.method(), e.message()))
+        });
+        nodews::release_events();
+        let cases = [
+            (
+                upgrade_request("/ws", "").replace("GET", "POST"),
+                "HTTP/1.1 405",
+                "Invalid HTTP method",
+            ),
+            (
+                upgrade_request("/ws", "").replace("Upgrade: websocket", "Upgrade: h2c"),
+                "HTTP/1.1 400",
+                "Invalid Upgrade header",
+            ),
+            (
+                upgrade_request("/ws", "").replace("dGhlIHNhbXBsZSBub25jZQ==", "short"),
+                "HTTP/1.1 400",
+                "Missing or invalid Sec-WebSocket-Key header",
+            ),
+            (
+                upgrade_request("/ws", "").replace("Version: 13", "Version: 12"),
+                "HTTP/1.1 400",
+                "Missing or invalid Sec-WebSocket-Version header",
+            ),
+            (upgrade_request("/other", ""), "HTTP/1.1 400", "Bad Request"),
+            (
+                upgrade_request("/ws", "Sec-WebSocket-Protocol: a, a\r\n"),
+                "HTTP/1.1 400",
+                "Invalid Sec-WebSocket-Protocol header",
+            ),
+        ];
+        for (request, status, message) in cases {
+            let answer = raw_exchange(port, request.as_bytes());
+            assert!(answer.starts_with(status), "{request}\n=> {answer}");
+            assert!(answer.ends_with(message), "{request}\n=> {answer}");
+        }
+        let version = raw_exchange(
+            port,
+            upgrade_request("/ws", "")
+                .replace("Version: 13", "Version: 12")
+                .as_bytes(),
+        );
+        assert!(
+            version
+                .to_ascii_lowercase()
+                .contains("sec-websocket-version: 13, 8"),
+            "{version}"
+        );
+        log.wait_for("5 client errors", |e| e.len() >= 5);
+        assert!(
+            log.entries()
+                .contains(&"POST Invalid HTTP method".to_string())
+        );
+        // Garbage on the port closes that connection only; the server keeps working.
+        let garbage = raw_exchange(port, b"\x00\x01\x02garbage\r\n\r\n");
+        assert!(
+            garbage.is_empty() || garbage.starts_with("HTTP/1.1 400"),
+            "{garbage}"
+        );
+        let ws = WebSocket::new(&format!("ws://127.0.0.1:{port}/ws"));
+        let opened = Log::new();
+        let o = opened.clone();
+        ws.on("open", move |ws: WebSocket| {
+            o.push("open");
+            ws.close();
+        });
+        ws.wait_close();
+        assert_eq!(opened.entries(), vec!["open"]);
+        wss.close();
+    }
+}
+
+mod options {
+    use super::*;
+
+    #[test]
+    fn port_in_use_is_an_error_event() {
+        let (first, port) = echo_server();
+        let second = WebSocketServer::new(ServerOptions {
+            port: Some(port),
+            host: Some("127.0.0.1".into()),
+            ..Default::default()
+        });
+        let log = Log::new();
+        let l = log.clone();
+        second.on("error", move |e: Error| l.push(e.code()));
+        assert_eq!(log.wait_for("error", |e| !e.is_empty()), vec!["EADDRINUSE"]);
+        second.wait_close();
+        first.close();
+    }
+
+    #[test]
+    fn verify_client_refuses_with_401() {
+        let (wss, port) = server(ServerOptions {
+            verify_client: Some(VerifyClient::sync(|info| {
+                info.req.header("authorization") == Some("Bearer good")
+            })),
+            ..Default::default()
+        });
+        wss.on("connection", |ws: WebSocket| ws.send("welcome"));
+        let refused = WebSocket::new(&url(port));
+        let log = Log::new();
+        let (l1, l2) = (log.clone(), log.clone());
+        refused.on("error", move |e: Error| l1.push(e.message().to_string()));
+        refused.on("close", move |code: u16| l2.push(code.to_string()));
+        refused.wait_close();
+        assert_eq!(
+            log.entries(),
+            vec!["Unexpected server response: 401", "1006"]
+        );
+
+        let seen = Log::new();
+        let s = seen.clone();
+        let refused = WebSocket::new(&url(port));
+        refused.on(
+            "unexpected-response",
+            move |_req: Request, res: Response| s.push(res.status().to_string()),
+        );
+        refused.wait_close();
+        assert_eq!(seen.entries(), vec!["401"]);
+
+        let allowed = WebSocket::with_options(
+            &url(port),
+            nodews::ClientOptions {
+                headers: vec![("Authorization".into(), "Bearer good".into())],
+                ..Default::default()
+            },
+        );
+        let l = log.clone();
+        allowed.on("message", move |ws: WebSocket, m: Message| {
+            l.push(m.to_string());
+            ws.close();
+        });
+        allowed.wait_close();
+        assert_eq!(log.entries().last().unwrap(), "welcome");
+        wss.close();
+    }
+
+    #[test]
+    fn subprotocols_are_negotiated() {
+        let (plain, port) = server(ServerOptions::default());
+        let log = Log::new();
+        let l = log.clone();
+        plain.on("connection", move |ws: WebSocket| {
+            l.push(format!("server {}", ws.protocol()))
+        });
+        let ws = WebSocket::with_protocols(&url(port), &["chat", "superchat"]);
+        let l = log.clone();
+        ws.on("open", move |ws: WebSocket| {
+            l.push(format!("client {}", ws.protocol()));
+            ws.close();
+        });
+        ws.wait_close();
+        let mut entries = log.entries();
+        entries.sort();
+        assert_eq!(entries, vec!["client chat", "server chat"]);
+
+        let (picky, port2) = server(ServerOptions {
+            handle_protocols: Some(HandleProtocols::new(|offered, _req| {
+                offered.iter().find(|p| *p == "superchat").cloned()
+            })),
+            ..Default::default()
+        });
+        let ws = WebSocket::with_protocols(&url(port2), &["chat", "superchat"]);
+        let chosen = Log::new();
+        let c = chosen.clone();
+        ws.on("open", move |ws: WebSocket| {
+            c.push(ws.protocol());
+            ws.close();
+        });
+        ws.wait_close();
+        assert_eq!(chosen.entries(), vec!["superchat"]);
+
+        // Offered protocols but the server picked none: the client fails, as ws does.
+        let (none, port3) = server(ServerOptions {
+            handle_protocols: Some(HandleProtocols::new(|_, _| None)),
+            ..Default::default()
+        });
+        let ws = WebSocket::with_protocols(&url(port3), &["chat"]);
+        let errors = Log::new();
+        let e = errors.clone();
+        ws.on("error", move |err: Error| e.push(err.message().to_string()));
+        ws.wait_close();
+        assert_eq!(errors.entries(), vec!["Server sent no subprotocol"]);
+        plain.close();
+        picky.close();
+        none.close();
+    }
+
+    #[test]
+    fn headers_event_adds_response_headers() {
+        let (wss, port) = echo_server();
+        wss.on("headers", |headers: Headers, req: Request| {
+            headers.push(format!("Set-Cookie: path={}", req.url()));
+        });
+        let ws = WebSocket::new(&format!("{}/room?x=1", url(port)));
+        let log = Log::new();
+        let l = log.clone();
+        ws.on("upgrade", move |res: Response| {
+            l.push(res.header("set-cookie").unwrap_or("none").to_string())
+        });
+        ws.on("open", |ws: WebSocket| ws.close());
+        ws.wait_close();
+        assert_eq!(log.entries(), vec!["path=/room?x=1"]);
+        wss.close();
+    }
+}
+
+mod connections {
+    use super::*;
+
+    #[test]
+    fn connection_gets_the_request_and_clients_are_tracked() {
+        let (wss, port) = server(ServerOptions::default());
+        let log = Log::new();
+        let l = log.clone();
+        wss.on(
+            "connection",
+            move |wss: WebSocketServer, ws: WebSocket, req: Request| {
+                // Like Node on a dual-stack socket, IPv4 peers show as ::ffff:a.b.c.d.
+                let addr = req.remote_address().unwrap();
+                l.push(format!(
+                    "{} {} {} {}",
+                    req.method(),
+                    req.url(),
+                    addr.ip().to_canonical(),
+                    req.header("x-test").unwrap_or("")
+                ));
+                l.push(format!("clients {}", wss.clients().len()));
+                assert!(wss.clients().contains(&ws));
+            },
+        );
+        let ws = WebSocket::with_options(
+            &format!("{}/path?q", url(port)),
+            nodews::ClientOptions {
+                headers: vec![("X-Test".into(), "yes".into())],
+                ..Default::default()
+            },
+        );
+        log.wait_for("connection", |e| e.len() == 2);
+        ws.close();
+        ws.wait_close();
+        let entries = log.entries();
+        assert_eq!(entries[0], "GET /path?q 127.0.0.1 yes");
+        assert_eq!(entries[1], "clients 1");
+        // The server forgets the socket once it has closed.
+        let deadline = std::time::Instant::now() + support::PATIENCE;
+        while !wss.clients().is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(wss.clients().is_empty());
+        wss.close();
+        wss.wait_close();
+    }
+
+    #[test]
+    fn close_callback_and_closing_twice() {
+        let (wss, _port) = echo_server();
+        let log = Log::new();
+        let l = log.clone();
+        wss.on("listening", move || l.push("listening"));
+        let l = log.clone();
+        wss.close_with_callback(move |err| l.push(format!("closed {}", err.is_none())));
+        wss.wait_close();
+        let l = log.clone();
+        wss.close_with_callback(move |err| {
+            l.push(format!(
+                "again {}",
+                err.map(|e| e.message().to_string()).unwrap_or_default()
+            ))
+        });
+        log.wait_for("second callback", |e| e.len() == 3);
+        assert_eq!(
+            log.entries(),
+            vec![
+                "listening",
+                "closed true",
+                "again The server is not running"
+            ]
+        );
+    }
+}
+
+mod protocol_errors {
+    use super::*;
+
+    /// Crafted frames (as ws's tests write raw bytes): the server reports ws's error
+    /// code, answers with the close status, and reports 1006 itself.
+    fn violation(frame: Vec<u8>, code: &str, status: u16) {
+        let (wss, port) = server(ServerOptions::default());
+        let log = Log::new();
+        let l = log.clone();
+        wss.on("connection", move |ws: WebSocket| {
+            let (l1, l2) = (l.clone(), l.clone());
+            ws.on("error", move |e: Error| {
+                l1.push(format!("{} {:?}", e.code(), e.close_code()))
+            });
+            ws.on("close", move |c: u16| l2.push(format!("close {c}")));
+        });
+        nodews::release_events();
+        let mut tcp = raw_client(port);
+        tcp.write_all(&frame).unwrap();
+        let (opcode, payload) = read_frame(&mut tcp).expect("a close frame");
+        assert_eq!(opcode, 8);
+        assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), status);
+        assert_eq!(
+            log.wait_for("close", |e| e.len() == 2),
+            vec![format!("{code} Some({status})"), "close 1006".to_string()]
+        );
+        wss.close();
+    }
+
+    #[test]
+    fn unmasked_frame_is_1002() {
+        violation(vec![0x81, 0x02, b'h', b'i'], "WS_ERR_EXPECTED_MASK", 1002);
+    }
+
+    #[test]
+    fn unknown_opcode_is_1002() {
+        violation(client_frame(0x85, b""), "WS_ERR_INVALID_OPCODE", 1002);
+    }
+
+    #[test]
+    fn invalid_utf8_text_is_1007() {
+        violation(
+            client_frame(0x81, &[0xff, 0xfe]),
+            "WS_ERR_INVALID_UTF8",
+            1007,
+        );
+    }
+
+    #[test]
+    fn reserved_bit_is_1002() {
+        violation(client_frame(0xc1, b"x"), "WS_ERR_UNEXPECTED_RSV_1", 1002);
+    }
+
+    /// A peer that vanishes mid-frame is a 1006 close, with no error event (as ws).
+    #[test]
+    fn peer_vanishing_mid_frame_is_1006() {
+        let (wss, port) = server(ServerOptions::default());
+        let log = Log::new();
+        let l = log.clone();
+        wss.on("connection", move |ws: WebSocket| {
+            let (l1, l2) = (l.clone(), l.clone());
+            ws.on("error", move |e: Error| l1.push(e.code()));
+            ws.on("close", move |c: u16| l2.push(format!("close {c}")));
+        });
+        nodews::release_events();
+        let mut tcp = raw_client(port);
+        tcp.write_all(&client_frame(0x81, b"hello")[..4]).unwrap();
+        drop(tcp);
+        assert_eq!(log.wait_for("close", |e| !e.is_empty()), vec!["close 1006"]);
+        wss.close();
+    }
+}
