@@ -35,7 +35,6 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::rc::Rc;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -564,15 +563,16 @@ async fn echo_conn(id: usize, mut ws: Ws, opts: &Opts, shared: &Shared) -> Res<H
     let mut hist = new_histogram();
     let mut in_flight: VecDeque<(u64, Instant)> = VecDeque::with_capacity(opts.depth);
     let mut next_seq = 0u64;
-    let send = |ws: &mut Ws, in_flight: &mut VecDeque<(u64, Instant)>, seq: &mut u64| {
-        let msg = make_message(&template, id, *seq, opts.binary);
-        in_flight.push_back((*seq, Instant::now()));
-        *seq += 1;
-        // feed() queues without flushing unless tungstenite's buffer is full.
-        ws.feed(msg)
+    let mut next_to_send = |in_flight: &mut VecDeque<(u64, Instant)>| {
+        let msg = make_message(&template, id, next_seq, opts.binary);
+        in_flight.push_back((next_seq, Instant::now()));
+        next_seq += 1;
+        msg
     };
     for _ in 0..opts.depth {
-        send(&mut ws, &mut in_flight, &mut next_seq)
+        let msg = next_to_send(&mut in_flight);
+        // feed() queues without flushing unless tungstenite's buffer is full.
+        ws.feed(msg)
             .await
             .map_err(|e| format!("connection {id}: send: {e}"))?;
     }
@@ -601,7 +601,8 @@ async fn echo_conn(id: usize, mut ws: Ws, opts: &Opts, shared: &Shared) -> Res<H
                 shared.bytes.fetch_add(len as u64, Ordering::Relaxed);
             }
             if phase != STOP {
-                send(&mut ws, &mut in_flight, &mut next_seq)
+                let msg = next_to_send(&mut in_flight);
+                ws.feed(msg)
                     .await
                     .map_err(|e| format!("connection {id}: send: {e}"))?;
             }

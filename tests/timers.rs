@@ -51,7 +51,12 @@ fn run_waits_for_timers_and_returns() {
         nodews::set_timeout(50, move || l2.push("second"));
     });
     nodews::run();
-    assert!(log.entries().ends_with(&["first".to_string(), "second".to_string()]), "{:?}", log.entries());
+    assert!(
+        log.entries()
+            .ends_with(&["first".to_string(), "second".to_string()]),
+        "{:?}",
+        log.entries()
+    );
     assert!(started.elapsed() >= Duration::from_millis(100));
 }
 

@@ -154,3 +154,70 @@ pub fn client_frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
     f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
     f
 }
+
+/// A directory with Node `ws` (pinned) installed, installing it on first use.
+/// Set `NODEWS_NODE_MODULES` to use an existing `node_modules` instead.
+pub fn node_modules() -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        if let Ok(dir) = std::env::var("NODEWS_NODE_MODULES") {
+            return dir.into();
+        }
+        let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("node-ws-8.23.0");
+        let modules = root.join("node_modules");
+        if !modules.join("ws/package.json").exists() {
+            std::fs::create_dir_all(&root).unwrap();
+            let status = std::process::Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+                .arg(&root)
+                .arg("ws@8.23.0")
+                .status()
+                .expect("npm must be installed to run the Node ws interop tests");
+            assert!(status.success(), "npm install ws@8.23.0 failed");
+        }
+        modules
+    })
+    .clone()
+}
+
+/// Starts `node tests/node/<script>` with `ws` on its path.
+pub fn node(script: &str, args: &[&str], env: &[(&str, String)]) -> std::process::Child {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/node")
+        .join(script);
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(path).args(args).env("NODE_PATH", node_modules());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("node must be installed to run the Node ws interop tests")
+}
+
+/// Reads a child's stdout lines as they come, into a [`Log`].
+pub fn lines_of(child: &mut std::process::Child) -> Log {
+    use std::io::BufRead;
+    let log = Log::new();
+    let l = log.clone();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            l.push(line);
+        }
+    });
+    log
+}
+
+/// A free TCP port on 127.0.0.1 (for programs that take `PORT`).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -1,0 +1,173 @@
+//! Runs every example, so none can rot: the seed ports talk to each other and to
+//! their Node originals, and the echo server echoes.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use nodews::{Message, WebSocket};
+use support::{Log, free_port, lines_of, node};
+
+/// `cargo test` builds the examples next to the test binaries' `deps/` folder.
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} missing: run through `cargo test`, which builds examples",
+        path.display()
+    );
+    path
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(name: &str, port: u16) -> (Running, Log) {
+    let mut child = Command::new(example(name))
+        .env("PORT", port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let log = lines_of(&mut child);
+    (Running(child), log)
+}
+
+/// What the seed's comments say the client prints, in order (the server's reply to
+/// the client's reply also contains "欢迎", so the client answers it again).
+fn check_client_lines(lines: &[String]) {
+    assert_eq!(lines[0], "成功连接到WebSocket服务器。", "{lines:#?}");
+    let mut received: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("收到服务器消息: "))
+        .collect();
+    received.sort();
+    assert!(
+        received.contains(&"欢迎连接到我的WebSocket服务器!"),
+        "{lines:#?}"
+    );
+    assert!(
+        received.contains(&"服务器收到你的消息: 你好,服务器!我是客户端。"),
+        "{lines:#?}"
+    );
+    assert!(
+        received.contains(&"服务器收到你的消息: 服务器,我收到你的欢迎了!"),
+        "{lines:#?}"
+    );
+    let n = lines.len();
+    assert_eq!(
+        &lines[n - 2..],
+        &["客户端主动关闭连接。", "与服务器的连接已关闭。"],
+        "{lines:#?}"
+    );
+}
+
+fn check_server_lines(lines: &[String]) {
+    assert!(
+        lines[0].starts_with("WebSocket服务器在 http://localhost:"),
+        "{lines:#?}"
+    );
+    assert_eq!(lines[1], "一个新的客户端连接了!", "{lines:#?}");
+    assert_eq!(lines[2], "收到消息: 你好,服务器!我是客户端。", "{lines:#?}");
+    assert!(
+        lines.contains(&"收到消息: 服务器,我收到你的欢迎了!".to_string()),
+        "{lines:#?}"
+    );
+    assert_eq!(
+        lines.last().unwrap(),
+        "一个客户端断开连接了。",
+        "{lines:#?}"
+    );
+}
+
+fn run_client(mut child: Child) -> Vec<String> {
+    let log = lines_of(&mut child);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "client failed: {status}");
+    std::thread::sleep(std::time::Duration::from_millis(100)); // last lines of the pipe
+    log.entries()
+}
+
+#[test]
+fn seed_client_and_server_ports_talk() {
+    let port = free_port();
+    let (_server, server_log) = start("seed_server", port);
+    server_log.wait_for("listening", |e| !e.is_empty());
+    let client = Command::new(example("seed_client"))
+        .env("PORT", port.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    check_client_lines(&run_client(client));
+    check_server_lines(&server_log.wait_contains("一个客户端断开连接了。"));
+}
+
+#[test]
+fn seed_client_port_against_node_seed_server() {
+    let port = free_port();
+    let mut server = Running(node("seed_server.js", &[], &[("PORT", port.to_string())]));
+    let server_log = lines_of(&mut server.0);
+    server_log.wait_for("listening", |e| !e.is_empty());
+    let client = Command::new(example("seed_client"))
+        .env("PORT", port.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    check_client_lines(&run_client(client));
+    check_server_lines(&server_log.wait_contains("一个客户端断开连接了。"));
+}
+
+#[test]
+fn node_seed_client_against_seed_server_port() {
+    let port = free_port();
+    let (_server, server_log) = start("seed_server", port);
+    server_log.wait_for("listening", |e| !e.is_empty());
+    let client = node("seed_client.js", &[], &[("PORT", port.to_string())]);
+    check_client_lines(&run_client(client));
+    check_server_lines(&server_log.wait_contains("一个客户端断开连接了。"));
+}
+
+#[test]
+fn echo_example_echoes_text_and_binary() {
+    let port = free_port();
+    let (_server, server_log) = start("echo", port);
+    server_log.wait_for("listening", |e| !e.is_empty());
+    let ws = WebSocket::new(&format!("ws://127.0.0.1:{port}"));
+    ws.on("open", |ws: WebSocket| {
+        ws.send("text ✓");
+        ws.send(vec![0u8, 255]);
+    });
+    let log = Log::new();
+    let l = log.clone();
+    ws.on(
+        "message",
+        move |ws: WebSocket, data: Message, is_binary: bool| {
+            l.push(format!("{is_binary} {:?}", data.as_bytes()));
+            if is_binary {
+                ws.close();
+            }
+        },
+    );
+    ws.wait_close();
+    assert_eq!(
+        log.entries(),
+        vec![
+            format!("false {:?}", "text ✓".as_bytes()),
+            "true [0, 255]".to_string()
+        ]
+    );
+    assert_eq!(
+        server_log.entries().len(),
+        1,
+        "echo logs nothing per message"
+    );
+}

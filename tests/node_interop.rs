@@ -1,0 +1,225 @@
+//! Interop with Node `ws` 8.23.0 itself, both directions: our server with its client,
+//! its server with our client. Needs `node` and `npm` (ws is installed on first use).
+
+mod support;
+
+use nodews::{Error, Message, SendOptions, WebSocket};
+use support::{Log, echo_server, lines_of, node, url};
+
+/// Node's client against our echo server: text (non-ASCII), binary, empty, a
+/// fragmented message, ping/pong, and a close code with a reason, seen on both ends.
+#[test]
+fn node_client_against_nodews_server() {
+    let (wss, port) = echo_server();
+    let server_log = Log::new();
+    let l = server_log.clone();
+    wss.on("connection", move |ws: WebSocket| {
+        let (l1, l2) = (l.clone(), l.clone());
+        ws.on("ping", move |data: nodews::Bytes| {
+            l1.push(format!("ping {}", String::from_utf8_lossy(&data)))
+        });
+        ws.on("close", move |code: u16, reason: String| {
+            l2.push(format!("close {code} {reason}"))
+        });
+    });
+    nodews::release_events();
+    let mut child = node("interop_client.js", &[&url(port)], &[]);
+    let node_log = lines_of(&mut child);
+    let lines = node_log.wait_for("node's close", |e| e.iter().any(|l| l.starts_with("close")));
+    assert_eq!(lines[0], "open ");
+    let mut middle = lines[1..lines.len() - 1].to_vec();
+    middle.sort();
+    assert_eq!(
+        middle,
+        vec![
+            "message binary 000102ff",
+            "message text \"\"",
+            "message text \"fragment\"",
+            "message text \"héllo wörld ✓\"",
+            "pong pingdata",
+        ]
+    );
+    assert_eq!(lines.last().unwrap(), "close 4321 done from node");
+    let seen = server_log.wait_for("server close", |e| e.iter().any(|l| l.starts_with("close")));
+    assert!(seen.contains(&"ping pingdata".to_string()), "{seen:?}");
+    assert!(
+        seen.contains(&"close 4321 done from node".to_string()),
+        "{seen:?}"
+    );
+    assert!(child.wait().unwrap().success());
+    wss.close();
+}
+
+/// Node's client terminating: we see 1006.
+#[test]
+fn node_client_terminate_is_1006_here() {
+    let (wss, port) = echo_server();
+    let log = Log::new();
+    let l = log.clone();
+    wss.on("connection", move |ws: WebSocket| {
+        let l = l.clone();
+        ws.on("close", move |code: u16| l.push(code.to_string()));
+    });
+    nodews::release_events();
+    let mut child = node("interop_client.js", &[&url(port), "terminate"], &[]);
+    assert_eq!(log.wait_for("close", |e| !e.is_empty()), vec!["1006"]);
+    child.wait().unwrap();
+    wss.close();
+}
+
+/// Node's client offering two subprotocols: our server picks the first by default.
+#[test]
+fn node_client_subprotocol() {
+    let (wss, port) = echo_server();
+    nodews::release_events();
+    let mut child = node("interop_client.js", &[&url(port), "protocols"], &[]);
+    let lines =
+        lines_of(&mut child).wait_for("close", |e| e.iter().any(|l| l.starts_with("close")));
+    assert_eq!(lines, vec!["open first", "close 1000 ok"]);
+    wss.close();
+}
+
+struct NodeServer {
+    child: std::process::Child,
+    log: Log,
+    port: u16,
+}
+
+impl NodeServer {
+    fn start() -> NodeServer {
+        let mut child = node("interop_server.js", &[], &[]);
+        let log = lines_of(&mut child);
+        let lines = log.wait_for("port", |e| !e.is_empty());
+        let port = lines[0].strip_prefix("port ").unwrap().parse().unwrap();
+        NodeServer { child, log, port }
+    }
+}
+
+impl Drop for NodeServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Our client against Node's server: text, binary, large, fragments, ping, and a
+/// close initiated by Node with a code and reason.
+#[test]
+fn nodews_client_against_node_server() {
+    let server = NodeServer::start();
+    let ws = WebSocket::new(&url(server.port));
+    let log = Log::new();
+    let big = "x".repeat(1 << 20);
+    let b = big.clone();
+    ws.on("open", move |ws: WebSocket| {
+        ws.send("héllo ✓");
+        ws.send(vec![9u8, 8, 7]);
+        ws.send(b.clone());
+        ws.send_with(
+            "frag",
+            SendOptions {
+                fin: false,
+                ..Default::default()
+            },
+        );
+        ws.send_with("ment", SendOptions::default());
+        ws.ping("from rust").unwrap();
+        ws.send("close please");
+    });
+    let l = log.clone();
+    ws.on("message", move |data: Message, is_binary: bool| {
+        let shown = if data.len() > 100 {
+            format!("{} bytes", data.len())
+        } else {
+            data.to_string()
+        };
+        l.push(format!(
+            "{} {shown}",
+            if is_binary { "binary" } else { "text" }
+        ));
+    });
+    let l = log.clone();
+    ws.on("pong", move |data: nodews::Bytes| {
+        l.push(format!("pong {}", String::from_utf8_lossy(&data)))
+    });
+    let l = log.clone();
+    ws.on("close", move |code: u16, reason: String| {
+        l.push(format!("close {code} {reason}"))
+    });
+    ws.wait_close();
+    let mut entries = log.entries();
+    assert_eq!(entries.remove(0), "text welcome ✓");
+    assert_eq!(entries.pop().unwrap(), "close 4005 node says bye");
+    let mut rest = entries.clone();
+    rest.sort();
+    assert_eq!(
+        rest,
+        vec![
+            "binary \u{9}\u{8}\u{7}".to_string(),
+            "pong from rust".to_string(),
+            format!("text {} bytes", big.len()),
+            "text fragment".to_string(),
+            "text héllo ✓".to_string(),
+        ]
+    );
+    let node_lines = server
+        .log
+        .wait_for("node's close", |e| e.iter().any(|l| l.starts_with("close")));
+    assert!(
+        node_lines.contains(&"ping from rust".to_string()),
+        "{node_lines:?}"
+    );
+    assert!(
+        node_lines.contains(&"close 4005 node says bye".to_string()),
+        "{node_lines:?}"
+    );
+}
+
+/// Close codes both ways with Node's server: our code and reason reach Node; Node's
+/// `close()` without status is 1005 here; Node's `terminate()` is 1006 here.
+#[test]
+fn close_codes_with_node_server() {
+    let server = NodeServer::start();
+    let reason = "r".repeat(123);
+    for (message, expected) in [
+        ("close without status", "close 1005 ".to_string()),
+        ("terminate please", "close 1006 ".to_string()),
+    ] {
+        let ws = WebSocket::new(&url(server.port));
+        ws.on("open", move |ws: WebSocket| ws.send(message));
+        let log = Log::new();
+        let l = log.clone();
+        ws.on("close", move |code: u16, reason: String| {
+            l.push(format!("close {code} {reason}"))
+        });
+        ws.wait_close();
+        assert_eq!(log.entries(), vec![expected]);
+    }
+    let ws = WebSocket::new(&url(server.port));
+    let r = reason.clone();
+    ws.on("open", move |ws: WebSocket| {
+        ws.close_with(3999, &r).unwrap()
+    });
+    ws.wait_close();
+    let expected = format!("close 3999 {reason}");
+    server
+        .log
+        .wait_for("node saw our close", |e| e.contains(&expected));
+}
+
+/// Subprotocol negotiation with Node's `handleProtocols`.
+#[test]
+fn nodews_client_subprotocol_with_node_server() {
+    let server = NodeServer::start();
+    let ws = WebSocket::with_protocols(&url(server.port), &["first", "second"]);
+    let log = Log::new();
+    let l = log.clone();
+    ws.on("open", move |ws: WebSocket| {
+        l.push(ws.protocol());
+        ws.close();
+    });
+    let l = log.clone();
+    ws.on("error", move |e: Error| l.push(e.to_string()));
+    ws.wait_close();
+    assert_eq!(log.entries(), vec!["second"]);
+}
