@@ -764,7 +764,7 @@ async fn bcast_client(id: usize, mut ws: Ws, opts: &Opts, state: &Bcast) -> Res<
         if state.shared.phase.load(Ordering::Relaxed) == MEASURE {
             state.shared.messages.fetch_add(1, Ordering::Relaxed);
         }
-        if delivered % k == 0 {
+        if delivered.is_multiple_of(k) {
             state.sender_wake.notify_one();
         }
         if state.shared.failed.load(Ordering::Relaxed) {

@@ -263,16 +263,14 @@ async fn handshake(
         .into_client_request()
         .map_err(|e| Failure::Error(handshake_error(e)))?;
     let headers = request.headers_mut();
-    if !options.protocols.is_empty() {
-        if let Ok(v) = options.protocols.join(", ").parse() {
+    if !options.protocols.is_empty()
+        && let Ok(v) = options.protocols.join(", ").parse() {
             headers.insert("Sec-WebSocket-Protocol", v);
         }
-    }
-    if let Some(origin) = &options.origin {
-        if let Ok(v) = origin.parse() {
+    if let Some(origin) = &options.origin
+        && let Ok(v) = origin.parse() {
             headers.insert("Origin", v);
         }
-    }
     for (name, value) in &options.headers {
         if let (Ok(n), Ok(v)) = (
             http::header::HeaderName::from_bytes(name.as_bytes()),

@@ -129,11 +129,10 @@ impl<'a> Cursor<'a> {
     }
 
     fn take<T: Arg>(&mut self) -> T {
-        if std::mem::take(&mut self.first) {
-            if let Some(this) = self.emit.this.downcast_ref::<T>() {
+        if std::mem::take(&mut self.first)
+            && let Some(this) = self.emit.this.downcast_ref::<T>() {
                 return this.clone();
             }
-        }
         let arg = self.emit.args[self.next];
         self.next += 1;
         // Registration checked the types, so this cannot fail.
@@ -218,11 +217,10 @@ impl Handler {
     /// Checks this listener's parameters against an event; `Err` explains the mismatch.
     pub(crate) fn check<K: EmitterKind>(&self, event: &EventSpec) -> Result<(), String> {
         let mut params: &[(TypeId, &str)] = &self.params;
-        if let Some((first, _)) = params.first() {
-            if *first == K::this_type() {
+        if let Some((first, _)) = params.first()
+            && *first == K::this_type() {
                 params = &params[1..];
             }
-        }
         let fits = params.len() <= event.args.len()
             && params
                 .iter()

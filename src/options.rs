@@ -73,9 +73,9 @@ impl fmt::Debug for VerifyClient {
 /// # let _ = pick;
 /// ```
 #[derive(Clone)]
-pub struct HandleProtocols(
-    pub(crate) Arc<dyn Fn(&[String], &Request) -> Option<String> + Send + Sync>,
-);
+pub struct HandleProtocols(pub(crate) Arc<ProtocolPicker>);
+
+type ProtocolPicker = dyn Fn(&[String], &Request) -> Option<String> + Send + Sync;
 
 impl HandleProtocols {
     /// Wraps the selection function.

@@ -370,7 +370,7 @@ impl WebSocketServer {
         &self,
         req: &hyper::Request<Incoming>,
         request: &Request,
-    ) -> Result<Accepted, (u16, String, Vec<(&'static str, &'static str)>)> {
+    ) -> Result<Accepted, Rejection> {
         let reject = |status: u16, message: &str| Err((status, message.to_string(), Vec::new()));
         if req.method() != http::Method::GET {
             return reject(405, "Invalid HTTP method");
@@ -776,6 +776,9 @@ impl WebSocketServer {
         }
     }
 }
+
+/// An upgrade refused: status, message (empty: the status's reason), extra headers.
+type Rejection = (u16, String, Vec<(&'static str, &'static str)>);
 
 struct Accepted {
     key: String,

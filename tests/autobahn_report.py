@@ -48,6 +48,9 @@ SECTIONS = {
     13: "Compression: parameters",
 }
 
+# At most this many FAILED / NON-STRICT cases are described in full.
+DETAIL_LIMIT = 20
+
 # behaviorClose verdicts kosoku counts as passing (CaseResult.passed).
 CLOSE_PASSING = {"OK", "NON-STRICT", "INFORMATIONAL"}
 
@@ -200,7 +203,10 @@ def report_side(name: str, outdir: str, allowed: set[str]) -> bool:
     print(f"  NON-STRICT ({len(non_strict)}): {' '.join(non_strict) or 'none'}")
     if bad_unimpl:
         print(f"  UNIMPLEMENTED in sections 1-10 ({len(bad_unimpl)}): {' '.join(bad_unimpl)}")
-    for c in failed + non_strict + bad_unimpl:
+    listed = failed + non_strict + bad_unimpl
+    if len(listed) > DETAIL_LIMIT:
+        print(f"  (details of the first {DETAIL_LIMIT} of {len(listed)}; the rest are in the report files)")
+    for c in listed[:DETAIL_LIMIT]:
         d, e = details[c], cases[c]
         print(f"    {c}  [{verdicts[c]}] behavior={e.get('behavior')} behaviorClose={e.get('behaviorClose')}")
         print(wrap("case", d.get("description", "")))
