@@ -264,13 +264,15 @@ async fn handshake(
         .map_err(|e| Failure::Error(handshake_error(e)))?;
     let headers = request.headers_mut();
     if !options.protocols.is_empty()
-        && let Ok(v) = options.protocols.join(", ").parse() {
-            headers.insert("Sec-WebSocket-Protocol", v);
-        }
+        && let Ok(v) = options.protocols.join(", ").parse()
+    {
+        headers.insert("Sec-WebSocket-Protocol", v);
+    }
     if let Some(origin) = &options.origin
-        && let Ok(v) = origin.parse() {
-            headers.insert("Origin", v);
-        }
+        && let Ok(v) = origin.parse()
+    {
+        headers.insert("Origin", v);
+    }
     for (name, value) in &options.headers {
         if let (Ok(n), Ok(v)) = (
             http::header::HeaderName::from_bytes(name.as_bytes()),

@@ -172,9 +172,10 @@ where
 
             // 4. A peer that never answers our close frame.
             if let Some(deadline) = &mut self.closing_deadline
-                && deadline.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(End::Destroyed);
-                }
+                && deadline.as_mut().poll(cx).is_ready()
+            {
+                return Poll::Ready(End::Destroyed);
+            }
 
             if budget == 0 {
                 // Out of budget with data still readable: let other tasks run, then continue.

@@ -108,7 +108,10 @@ args!(
     crate::Event,
     crate::MessageEvent,
     crate::CloseEvent,
-    crate::ErrorEvent
+    crate::ErrorEvent,
+    crate::http::HttpServer,
+    crate::http::ServerResponse,
+    crate::http::Socket
 );
 
 /// Walks the arguments a listener asked for: `this` first if its first parameter has
@@ -130,9 +133,10 @@ impl<'a> Cursor<'a> {
 
     fn take<T: Arg>(&mut self) -> T {
         if std::mem::take(&mut self.first)
-            && let Some(this) = self.emit.this.downcast_ref::<T>() {
-                return this.clone();
-            }
+            && let Some(this) = self.emit.this.downcast_ref::<T>()
+        {
+            return this.clone();
+        }
         let arg = self.emit.args[self.next];
         self.next += 1;
         // Registration checked the types, so this cannot fail.
@@ -218,9 +222,10 @@ impl Handler {
     pub(crate) fn check<K: EmitterKind>(&self, event: &EventSpec) -> Result<(), String> {
         let mut params: &[(TypeId, &str)] = &self.params;
         if let Some((first, _)) = params.first()
-            && *first == K::this_type() {
-                params = &params[1..];
-            }
+            && *first == K::this_type()
+        {
+            params = &params[1..];
+        }
         let fits = params.len() <= event.args.len()
             && params
                 .iter()

@@ -69,11 +69,14 @@ mod connection;
 mod emitter;
 mod error;
 mod event_target;
+pub mod http;
 mod message;
 mod options;
 mod request;
 mod runtime;
 mod timers;
+#[allow(dead_code)]
+mod utf8_guard;
 mod websocket;
 mod websocket_server;
 

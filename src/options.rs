@@ -101,7 +101,14 @@ impl fmt::Debug for HandleProtocols {
 #[derive(Clone, Debug)]
 pub struct ServerOptions {
     /// Port to listen on; `Some(0)` picks a free one (read it with `address()`).
+    /// nodews then runs its own HTTP server, which answers plain requests with 426.
     pub port: Option<u16>,
+    /// Share an HTTP server (`new WebSocketServer({ server })`): its upgrade requests
+    /// whose path matches `path` come here; plain requests stay with its handler.
+    pub server: Option<crate::http::HttpServer>,
+    /// No server at all (`noServer: true`): feed upgrades in with
+    /// [`handle_upgrade`](crate::WebSocketServer::handle_upgrade).
+    pub no_server: bool,
     /// Host to bind. Default: all interfaces, IPv6 and IPv4 (`::`), as Node.
     pub host: Option<String>,
     /// Listen backlog. Default 511, as Node.
@@ -130,6 +137,8 @@ impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
             port: None,
+            server: None,
+            no_server: false,
             host: None,
             backlog: 511,
             path: None,

@@ -75,9 +75,10 @@ pub fn set_timeout(ms: u64, callback: impl FnOnce() + Send + 'static) -> Timeout
         if task_timer.sleep_until(deadline).await {
             gate.wait().await;
             if !task_timer.is_cleared()
-                && let Err(panic) = call_user(callback) {
-                    log::error!("a setTimeout callback panicked: {panic}");
-                }
+                && let Err(panic) = call_user(callback)
+            {
+                log::error!("a setTimeout callback panicked: {panic}");
+            }
         }
     });
     timer

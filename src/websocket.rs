@@ -426,9 +426,10 @@ impl WebSocket {
             callback,
         };
         if let Err(rejected) = self.inner.commands.send(command)
-            && let Command::Send { callback, .. } = rejected.0 {
-                fail_callback(callback, not_open(WebSocket::CLOSED), &self.inner.url);
-            }
+            && let Command::Send { callback, .. } = rejected.0
+        {
+            fail_callback(callback, not_open(WebSocket::CLOSED), &self.inner.url);
+        }
     }
 
     /// Sends a ping (`ws.ping(data)`); the payload is at most 125 bytes.

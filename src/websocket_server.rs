@@ -1,16 +1,15 @@
 //! [`WebSocketServer`]: accepts connections and upgrades them (ws's
 //! `lib/websocket-server.js`).
 //!
-//! Every connection is served by hyper's HTTP/1 server, so HTTP parsing is hyper's
-//! and a plain request gets a real HTTP answer (426 Upgrade Required, as ws). An
+//! Upgrade requests arrive through an [`HttpServer`](crate::http::HttpServer): ws's
+//! own one (with `port`; plain requests get 426 Upgrade Required, as ws), yours (with
+//! `server`), or your `upgrade` listener (with `no_server` and `handle_upgrade`). An
 //! upgrade request is checked the way ws's `handleUpgrade` checks it (same statuses,
 //! same messages), answered with 101, and the upgraded connection becomes a
 //! [`WebSocket`] whose task is in `connection.rs`.
 
-use std::convert::Infallible;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_tungstenite::WebSocketStream;
 use async_tungstenite::tokio::TokioAdapter;
@@ -18,16 +17,13 @@ use async_tungstenite::tungstenite::handshake::derive_accept_key;
 use async_tungstenite::tungstenite::protocol::Role;
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use parking_lot::{Condvar, Mutex};
-use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{mpsc, watch};
 
 use crate::connection::Connection;
 use crate::emitter::{Emit, EmitterKind, EventSpec, IntoListener, Origin, Registry, arg};
+use crate::http::{HttpServer, Socket};
 use crate::runtime::{Gate, KeepAlive};
 use crate::{Error, Headers, Request, ServerOptions, VerifyInfo, WebSocket};
 
@@ -111,10 +107,12 @@ struct ServerShared {
     /// running concurrently (an async lock: waiting never blocks a runtime thread).
     dispatch: tokio::sync::Mutex<()>,
     options: ServerOptions,
-    address: Mutex<Option<SocketAddr>>,
+    /// The HTTP server upgrades arrive through: ws's own (with `port`), or the one
+    /// given with `server`; `None` with `no_server`.
+    http: Option<HttpServer>,
+    owns_http: bool,
     clients: Mutex<Vec<WebSocket>>,
     state: Mutex<State>,
-    stop_accepting: watch::Sender<bool>,
     closed: Mutex<bool>,
     closed_changed: Condvar,
     alive: Mutex<Option<KeepAlive>>,
@@ -141,13 +139,24 @@ impl std::fmt::Debug for WebSocketServer {
     }
 }
 
+impl PartialEq for WebSocketServer {
+    /// Two handles are equal when they are the same server.
+    fn eq(&self, other: &WebSocketServer) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+/// Called instead of emitting `connection` (ws's `handleUpgrade` callback).
+type OnSocket = Box<dyn FnOnce(WebSocket, Request) + Send>;
+
 impl WebSocketServer {
-    /// Creates the server and starts listening (`new WebSocketServer(options)`).
+    /// Creates the server (`new WebSocketServer(options)`). Exactly one of `port`,
+    /// `server` and `no_server` must be given, as in ws.
     ///
     /// With `port`, the port is bound before this returns, so
-    /// [`address()`](Self::address) is known at once; `listening` and every other
-    /// event start when this thread returns to the event loop. A bind failure arrives
-    /// as an `error` event.
+    /// [`address()`](Self::address) is known at once. Events (`listening` first) start
+    /// when this thread returns to the event loop. A bind failure or a bad option
+    /// arrives as an `error` event, never as a panic.
     ///
     /// ```no_run
     /// use nodews::{ServerOptions, WebSocketServer};
@@ -155,43 +164,62 @@ impl WebSocketServer {
     /// println!("port {}", wss.address().unwrap().port());
     /// ```
     pub fn new(options: ServerOptions) -> WebSocketServer {
-        let (stop_accepting, stop_rx) = watch::channel(false);
+        let modes = [
+            options.port.is_some(),
+            options.server.is_some(),
+            options.no_server,
+        ];
+        let misconfigured = if modes.iter().filter(|m| **m).count() != 1 {
+            Some(
+                "One and only one of the \"port\", \"server\", or \"noServer\" options must be specified",
+            )
+        } else if !options.auto_pong {
+            Some(
+                "auto_pong: false is not supported: tungstenite always answers pings (RFC 6455 requires it)",
+            )
+        } else {
+            None
+        };
+        let owns_http = options.port.is_some() && misconfigured.is_none();
+        let http = match (&options.server, owns_http) {
+            (_, true) => Some(HttpServer::new(true)),
+            (Some(server), false) if misconfigured.is_none() => Some(server.clone()),
+            _ => None,
+        };
         let server = WebSocketServer {
             inner: Arc::new(ServerShared {
                 registry: Registry::new::<WebSocketServer>(),
                 dispatch: tokio::sync::Mutex::new(()),
-                options,
-                address: Mutex::new(None),
+                http: http.clone(),
+                owns_http,
                 clients: Mutex::new(Vec::new()),
                 state: Mutex::new(State::Running),
-                stop_accepting,
                 closed: Mutex::new(false),
                 closed_changed: Condvar::new(),
-                alive: Mutex::new(Some(KeepAlive::new())),
+                alive: Mutex::new(owns_http.then(KeepAlive::new)),
                 gate: Gate::for_current_thread(),
-                listened: watch::Sender::new(false),
+                // Only a server that listens itself has a `listening` that `close` must follow.
+                listened: watch::Sender::new(!owns_http),
+                options,
             }),
         };
-        let bound = server.bind();
-        let task_server = server.clone();
-        crate::runtime::spawn(async move {
-            match bound {
-                Ok(listener) => {
-                    // Accept (and answer HTTP) at once; only events wait for the gate.
-                    let acceptor = task_server.clone();
-                    crate::runtime::spawn(
-                        async move { acceptor.accept_loop(listener, stop_rx).await },
-                    );
-                    task_server.emit(LISTENING_EVENT, &[]).await;
-                    task_server.inner.listened.send_replace(true);
-                }
-                Err(error) => {
-                    *task_server.inner.state.lock() = State::Closed;
-                    task_server.emit_error(error).await;
-                    task_server.finish_close();
-                }
+        if let Some(message) = misconfigured {
+            let error = Error::new("WS_ERR_INVALID_ARGUMENT", message);
+            *server.inner.state.lock() = State::Closed;
+            let failed = server.clone();
+            crate::runtime::spawn(async move {
+                failed.emit_error(error).await;
+                failed.finish_close();
+            });
+            return server;
+        }
+        if let Some(http) = &http {
+            http.attach(&server);
+            if owns_http {
+                let o = &server.inner.options;
+                http.listen_on(o.host.as_deref(), o.port.unwrap_or(0), o.backlog, || {});
             }
-        });
+        }
         server
     }
 
@@ -208,8 +236,8 @@ impl WebSocketServer {
         options: ServerOptions,
         on_listening: impl FnOnce() + Send + 'static,
     ) -> WebSocketServer {
-        let server = WebSocketServer::new(options);
         let mut once = Some(on_listening);
+        let server = WebSocketServer::new(options);
         server.once("listening", move || {
             if let Some(f) = once.take() {
                 f()
@@ -218,102 +246,73 @@ impl WebSocketServer {
         server
     }
 
-    fn bind(&self) -> Result<TcpListener, Error> {
-        let options = &self.inner.options;
-        if !options.auto_pong {
-            return Err(Error::new(
-                "WS_ERR_INVALID_ARGUMENT",
-                "auto_pong: false is not supported: tungstenite always answers pings (RFC 6455 requires it)",
-            ));
-        }
-        let port = options.port.ok_or_else(|| {
-            Error::new(
-                "WS_ERR_INVALID_ARGUMENT",
-                "One and only one of the \"port\", \"server\", or \"noServer\" options must be specified",
-            )
-        })?;
-        let _runtime = crate::runtime::runtime().enter();
-        let candidates: Vec<SocketAddr> = match &options.host {
-            Some(host) => (host.as_str(), port)
-                .to_socket_addrs()
-                .map_err(|e| Error::io(&format!("getaddrinfo {host}"), e))?
-                .collect(),
-            // Node's default: every interface, IPv6 and IPv4 on one socket when possible.
-            None => vec![
-                SocketAddr::from(([0u16; 8], port)),
-                SocketAddr::from(([0u8; 4], port)),
-            ],
-        };
-        let mut last = None;
-        for addr in candidates {
-            match listen(addr, options.backlog) {
-                Ok(listener) => {
-                    *self.inner.address.lock() = listener.local_addr().ok();
-                    return Ok(listener);
-                }
-                Err(e) => last = Some(Error::io(&format!("listen {addr}"), e)),
-            }
-        }
-        Err(last.unwrap_or_else(|| Error::new("ENOTFOUND", "no address to listen on")))
+    /// The HTTP server this one listens through started listening.
+    pub(crate) async fn emit_listening(&self) {
+        self.dispatch(LISTENING_EVENT, &[]).await;
+        self.inner.listened.send_replace(true);
     }
 
-    async fn accept_loop(&self, listener: TcpListener, mut stop: watch::Receiver<bool>) {
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((tcp, remote)) => {
-                        let _ = tcp.set_nodelay(true);
-                        let server = self.clone();
-                        crate::runtime::spawn(async move { server.serve_http(tcp, remote).await });
-                    }
-                    Err(e) => {
-                        // Out of file descriptors and the like: report, back off, go on.
-                        log::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                    }
-                },
-                _ = stop.changed() => break,
-            }
+    /// The HTTP server this one listens through failed (ws forwards its `error`).
+    pub(crate) async fn forward_error(&self, error: Error) {
+        self.emit_error(error).await;
+        if self.inner.owns_http {
+            *self.inner.state.lock() = State::Closed;
+            self.finish_close();
         }
     }
 
-    /// One TCP connection: hyper parses requests until one is upgraded (or it ends).
-    async fn serve_http(self, tcp: tokio::net::TcpStream, remote: SocketAddr) {
-        let server = self.clone();
-        let service = service_fn(move |req| {
-            let server = server.clone();
-            async move { Ok::<_, Infallible>(server.handle_request(req, remote).await) }
-        });
-        if let Err(e) = http1::Builder::new()
-            .serve_connection(TokioIo::new(tcp), service)
-            .with_upgrades()
-            .await
-        {
-            log::debug!("HTTP connection from {remote} ended: {e}");
-        }
-    }
-
-    /// ws's `handleUpgrade` + `completeUpgrade`, on a hyper request.
-    async fn handle_request(
+    /// `wss.handleUpgrade(request, socket, head, callback)`, for `no_server` mode: runs
+    /// ws's checks on the upgrade request, answers it (101, or ws's error status), and
+    /// calls `callback` with the new socket. Its events start when `callback` returns.
+    ///
+    /// ```no_run
+    /// use nodews::{http, http::Socket, Bytes, Request, ServerOptions, WebSocket, WebSocketServer};
+    /// let server = http::create_server(|_req, res| res.end("ok"));
+    /// let wss = WebSocketServer::new(ServerOptions { no_server: true, ..Default::default() });
+    /// let w = wss.clone();
+    /// server.on("upgrade", move |request: Request, socket: Socket, head: Bytes| {
+    ///     let wss = w.clone();
+    ///     w.handle_upgrade(&request, socket, head, move |ws: WebSocket, request: Request| {
+    ///         wss.emit("connection", &[&ws, &request]);
+    ///     });
+    /// });
+    /// ```
+    pub fn handle_upgrade(
         &self,
-        mut req: hyper::Request<Incoming>,
-        remote: SocketAddr,
-    ) -> HttpResponse {
-        let is_upgrade = req.headers().contains_key(http::header::UPGRADE)
-            && header_has_token(req.headers(), http::header::CONNECTION, "upgrade");
-        if !is_upgrade {
-            // ws's own HTTP server answers every plain request this way.
-            return plain(426, "Upgrade Required", &[]);
+        request: &Request,
+        socket: Socket,
+        _head: Bytes,
+        callback: impl FnOnce(WebSocket, Request) + Send + 'static,
+    ) {
+        let server = self.clone();
+        let request = request.clone();
+        crate::runtime::spawn(async move {
+            server
+                .complete_upgrade(request, socket, Some(Box::new(callback)))
+                .await
+        });
+    }
+
+    /// ws's `handleUpgrade` + `completeUpgrade`: check, answer, then hand the upgraded
+    /// connection to a new [`WebSocket`].
+    pub(crate) async fn complete_upgrade(
+        &self,
+        request: Request,
+        socket: Socket,
+        callback: Option<OnSocket>,
+    ) {
+        if socket.is_decided() {
+            log::error!("handle_upgrade() was called more than once with the same socket");
+            return;
         }
-        let request = to_request(&req, remote);
-        let accepted = match self.check_upgrade(&req, &request) {
+        let accepted = match self.check_upgrade(&request).await {
             Ok(accepted) => accepted,
             Err((status, message, extra)) => {
                 if !message.is_empty() {
                     let error = Error::new("WS_ERR_HANDSHAKE", message.clone());
-                    self.emit(CLIENT_ERROR_EVENT, &[&error, &request]).await;
+                    self.dispatch(CLIENT_ERROR_EVENT, &[&error, &request]).await;
                 }
-                return plain(status, &message, &extra);
+                return socket.respond(status, &message, &extra);
             }
         };
 
@@ -332,7 +331,7 @@ impl WebSocketServer {
         }
         let headers = Headers::from_lines(lines);
         if self.inner.registry.count(HEADERS_EVENT) > 0 {
-            self.emit(HEADERS_EVENT, &[&headers, &request]).await;
+            self.dispatch(HEADERS_EVENT, &[&headers, &request]).await;
         }
         let mut response = hyper::Response::builder().status(101);
         for line in headers.lines().iter().skip(1) {
@@ -344,35 +343,30 @@ impl WebSocketServer {
             Ok(r) => r,
             Err(e) => {
                 log::error!("a \"headers\" listener added an invalid header: {e}");
-                return plain(500, "Internal Server Error", &[]);
+                return socket.respond(500, "", &[]);
             }
         };
-
-        let on_upgrade = hyper::upgrade::on(&mut req);
         let server = self.clone();
-        crate::runtime::spawn(async move {
-            match on_upgrade.await {
-                Ok(upgraded) => {
+        socket.accept(
+            response,
+            Box::new(move |upgraded| {
+                Box::pin(async move {
                     let config = crate::client::ws_config(server.inner.options.max_payload);
                     let io = TokioAdapter::new(TokioIo::new(upgraded));
                     let stream =
                         WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
-                    server.on_upgraded(stream, request, accepted.protocol).await;
-                }
-                Err(e) => log::debug!("upgrade from {remote} failed: {e}"),
-            }
-        });
-        response
+                    server
+                        .on_upgraded(stream, request, accepted.protocol, callback)
+                        .await;
+                })
+            }),
+        );
     }
 
     /// The checks of ws's `handleUpgrade`, with its statuses and messages.
-    fn check_upgrade(
-        &self,
-        req: &hyper::Request<Incoming>,
-        request: &Request,
-    ) -> Result<Accepted, Rejection> {
+    async fn check_upgrade(&self, request: &Request) -> Result<Accepted, Rejection> {
         let reject = |status: u16, message: &str| Err((status, message.to_string(), Vec::new()));
-        if req.method() != http::Method::GET {
+        if request.method() != "GET" {
             return reject(405, "Invalid HTTP method");
         }
         if !request
@@ -463,6 +457,7 @@ impl WebSocketServer {
         stream: WebSocketStream<S>,
         request: Request,
         protocol: Option<String>,
+        callback: Option<OnSocket>,
     ) where
         S: futures_util::io::AsyncRead + futures_util::io::AsyncWrite + Unpin + Send + 'static,
     {
@@ -474,9 +469,21 @@ impl WebSocketServer {
         if tracking {
             self.inner.clients.lock().push(socket.clone());
         }
-        // The socket's reading starts only after the `connection` listeners return, so
-        // listeners they add see the first message.
-        let panicked = self.emit(CONNECTION_EVENT, &[&socket, &request]).await;
+        // The socket's reading starts only after the `connection` listeners (or the
+        // `handle_upgrade` callback) return, so listeners they add see the first message.
+        let panicked = match callback {
+            None => self.dispatch(CONNECTION_EVENT, &[&socket, &request]).await,
+            Some(callback) => {
+                let ws = socket.clone();
+                match crate::runtime::call_user(move || callback(ws, request)) {
+                    Ok(()) => false,
+                    Err(panic) => {
+                        log::error!("a handle_upgrade callback panicked: {panic}");
+                        true
+                    }
+                }
+            }
+        };
         if panicked {
             let _ = socket.close_with(1011, "");
         }
@@ -503,7 +510,7 @@ impl WebSocketServer {
 
     /// Calls the listeners of a server event, one event at a time. Returns `true` if
     /// a listener panicked (it is logged and reported as `error`).
-    async fn emit(&self, index: usize, args: &[&(dyn std::any::Any + Sync)]) -> bool {
+    async fn dispatch(&self, index: usize, args: &[&(dyn std::any::Any + Sync)]) -> bool {
         self.inner.gate.wait().await;
         let _turn = self.inner.dispatch.lock().await;
         let panics = self.emit_now(index, args);
@@ -539,8 +546,46 @@ impl WebSocketServer {
         if self.inner.registry.count(ERROR_EVENT) == 0 {
             log::error!("WebSocketServer error (no \"error\" listener): {error}");
         } else {
-            self.emit(ERROR_EVENT, &[&error]).await;
+            self.dispatch(ERROR_EVENT, &[&error]).await;
         }
+    }
+
+    /// `wss.emit(event, ...args)`: calls the listeners of `event` now, on this thread,
+    /// with arguments of the event's types (see the event table). Used as in ws's
+    /// `noServer` recipe: `wss.emit("connection", &[&ws, &request])`. Returns whether
+    /// there were listeners. Panics at your line if the arguments do not fit.
+    ///
+    /// ```no_run
+    /// # use nodews::{ServerOptions, WebSocketServer};
+    /// let wss = WebSocketServer::new(ServerOptions { no_server: true, ..Default::default() });
+    /// wss.on("close", || println!("closed"));
+    /// assert!(wss.emit("close", &[]));
+    /// ```
+    #[track_caller]
+    pub fn emit(&self, event: &str, args: &[&dyn std::any::Any]) -> bool {
+        let index = Registry::index_of::<WebSocketServer>(event).unwrap_or_else(|e| panic!("{e}"));
+        let spec = &EVENTS[index];
+        let fits = args.len() == spec.args.len()
+            && args
+                .iter()
+                .zip(spec.args)
+                .all(|(a, s)| (**a).type_id() == (s.type_id)());
+        if !fits {
+            let expected: Vec<_> = spec
+                .args
+                .iter()
+                .map(|a| format!("&{}", a.type_name))
+                .collect();
+            panic!(
+                "wss.emit(\"{event}\", ..) takes [{}] as its arguments",
+                expected.join(", ")
+            );
+        }
+        let (count, panics) = self.inner.registry.emit(index, &Emit { this: self, args });
+        for panic in panics {
+            log::error!("a \"{event}\" listener of WebSocketServer panicked: {panic}");
+        }
+        count > 0
     }
 
     async fn emit_close(&self) {
@@ -555,7 +600,7 @@ impl WebSocketServer {
             }
             *state = State::Closed;
         }
-        self.emit(CLOSE_EVENT, &[]).await;
+        self.dispatch(CLOSE_EVENT, &[]).await;
         self.finish_close();
     }
 
@@ -689,7 +734,7 @@ impl WebSocketServer {
     /// # let _ = port;
     /// ```
     pub fn address(&self) -> Option<SocketAddr> {
-        *self.inner.address.lock()
+        self.inner.http.as_ref().and_then(HttpServer::address)
     }
 
     /// `wss.clients`: the connected sockets (empty when `client_tracking` is off).
@@ -721,7 +766,20 @@ impl WebSocketServer {
             }
             *state = State::Closing;
         }
-        let _ = self.inner.stop_accepting.send(true);
+        // As ws: stop taking upgrades; close the HTTP server only if it is our own.
+        if let Some(http) = &self.inner.http {
+            http.detach(self);
+            if self.inner.owns_http {
+                http.close();
+            }
+        }
+        {
+            // Until `close` is emitted, this server can still fire: keep run() waiting.
+            let mut alive = self.inner.alive.lock();
+            if alive.is_none() {
+                *alive = Some(KeepAlive::new());
+            }
+        }
         let no_clients =
             !self.inner.options.client_tracking || self.inner.clients.lock().is_empty();
         if no_clients {
@@ -783,74 +841,6 @@ type Rejection = (u16, String, Vec<(&'static str, &'static str)>);
 struct Accepted {
     key: String,
     protocol: Option<String>,
-}
-
-type HttpResponse = hyper::Response<Full<Bytes>>;
-
-/// An HTTP error answer in the shape of ws's `abortHandshake`.
-fn plain(status: u16, message: &str, extra: &[(&'static str, &'static str)]) -> HttpResponse {
-    let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_REQUEST);
-    let body = if message.is_empty() {
-        status.canonical_reason().unwrap_or("").to_string()
-    } else {
-        message.to_string()
-    };
-    let mut response = hyper::Response::builder()
-        .status(status)
-        .header("Content-Type", "text/plain");
-    if status != http::StatusCode::UPGRADE_REQUIRED {
-        response = response.header("Connection", "close");
-    }
-    for (name, value) in extra {
-        response = response.header(*name, *value);
-    }
-    response
-        .body(Full::new(Bytes::from(body)))
-        .expect("static response parts are valid")
-}
-
-fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
-    let socket = if addr.is_ipv6() {
-        TcpSocket::new_v6()?
-    } else {
-        TcpSocket::new_v4()?
-    };
-    // As Node: a restarted server can bind while old connections sit in TIME_WAIT.
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(backlog)
-}
-
-fn to_request(req: &hyper::Request<Incoming>, remote: SocketAddr) -> Request {
-    let headers = req
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let url = req
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_string();
-    Request::new(req.method().as_str(), url, headers, Some(remote))
-}
-
-fn header_has_token(
-    headers: &http::HeaderMap,
-    name: http::header::HeaderName,
-    token: &str,
-) -> bool {
-    headers
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
 /// ws's key check: `/^[+/0-9A-Za-z]{22}==$/`, the base64 of 16 bytes.

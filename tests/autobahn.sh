@@ -166,8 +166,11 @@ run_client_side() {
         tail -n 20 "$OUT/client/autobahn_client.log" >&2
         FAILED_TO_RUN=1
     fi
-    # /updateReports ends kosoku's run: it writes the reports and exits by itself.
-    for _ in $(seq 1 600); do
+    # /updateReports ends kosoku's run: it writes the reports and exits by itself
+    # (no point waiting when the client never got that far).
+    local waits=600
+    [[ $rc -eq 0 ]] || waits=0
+    for _ in $(seq 1 "$waits"); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done

@@ -28,9 +28,10 @@ fn interval_repeats_until_cleared_from_inside_itself() {
     let interval = nodews::set_interval(10, move || {
         l.push("tick");
         if l.count("tick") == 3
-            && let Some(t) = me.lock().as_ref() {
-                nodews::clear_interval(t);
-            }
+            && let Some(t) = me.lock().as_ref()
+        {
+            nodews::clear_interval(t);
+        }
     });
     *slot.lock() = Some(interval);
     log.wait_for("3 ticks", |e| e.len() == 3);
