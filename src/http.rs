@@ -98,7 +98,7 @@ impl EmitterKind for HttpServer {
 /// nodews::run();
 /// ```
 pub fn create_server(handler: impl FnMut(Request, ServerResponse) + Send + 'static) -> HttpServer {
-    let server = HttpServer::new(false);
+    let server = HttpServer::new();
     server.on("request", handler);
     server
 }
@@ -151,8 +151,27 @@ impl std::fmt::Debug for HttpServer {
     }
 }
 
+impl Default for HttpServer {
+    fn default() -> Self {
+        HttpServer::new()
+    }
+}
+
 impl HttpServer {
-    pub(crate) fn new(upgrade_required: bool) -> HttpServer {
+    /// `http.createServer()` without a handler: add `request` or `upgrade` listeners
+    /// yourself. Plain requests with no `request` listener get 404.
+    ///
+    /// ```no_run
+    /// use nodews::{http::{HttpServer, Socket}, Request};
+    /// let server = HttpServer::new();
+    /// server.on("upgrade", |_req: Request, socket: Socket| socket.destroy());
+    /// server.listen(8080, || {});
+    /// ```
+    pub fn new() -> HttpServer {
+        HttpServer::with_426(false)
+    }
+
+    pub(crate) fn with_426(upgrade_required: bool) -> HttpServer {
         HttpServer {
             inner: Arc::new(HttpShared {
                 registry: Registry::new::<HttpServer>(),
@@ -809,12 +828,7 @@ impl Socket {
     }
 
     /// Answers with a full HTTP error response (ws's `abortHandshake`).
-    pub(crate) fn respond(
-        &self,
-        status: u16,
-        message: &str,
-        extra: &[(&'static str, &'static str)],
-    ) {
+    pub(crate) fn respond(&self, status: u16, message: &str, extra: &[(String, String)]) {
         if let Some(decision) = self.inner.lock().decision.take() {
             let _ = decision.send(Decision {
                 response: plain_response(status, message, extra),
@@ -864,7 +878,7 @@ fn parse_raw_response(raw: &[u8]) -> Option<HttpResponse> {
 pub(crate) fn plain_response(
     status: u16,
     message: &str,
-    extra: &[(&'static str, &'static str)],
+    extra: &[(String, String)],
 ) -> HttpResponse {
     let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_REQUEST);
     let body = if message.is_empty() {
@@ -879,7 +893,7 @@ pub(crate) fn plain_response(
         response = response.header("Connection", "close");
     }
     for (name, value) in extra {
-        response = response.header(*name, *value);
+        response = response.header(name.as_str(), value.as_str());
     }
     response
         .body(Full::new(Bytes::from(body)))

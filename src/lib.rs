@@ -86,7 +86,7 @@ pub use event_target::{CloseEvent, ErrorEvent, Event, MessageEvent};
 pub use message::{Bytes, Message};
 pub use options::{
     ClientOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, HandleProtocols, SendOptions,
-    ServerOptions, VerifyClient, VerifyInfo,
+    ServerOptions, VerifyCallback, VerifyClient, VerifyInfo,
 };
 pub use request::{Headers, Request, Response};
 pub use runtime::{release_events, run};

@@ -45,7 +45,18 @@ pub struct VerifyInfo {
 /// # let _ = options;
 /// ```
 #[derive(Clone)]
-pub struct VerifyClient(pub(crate) Arc<dyn Fn(&VerifyInfo) -> bool + Send + Sync>);
+pub struct VerifyClient(pub(crate) Verifier);
+
+#[derive(Clone)]
+pub(crate) enum Verifier {
+    Sync(Arc<dyn Fn(&VerifyInfo) -> bool + Send + Sync>),
+    Async(Arc<dyn Fn(&VerifyInfo, VerifyCallback) + Send + Sync>),
+}
+
+/// The callback of the two-argument `verify_client`, called as ws's
+/// `cb(verified, code, message, headers)`: `done(false, 401, "Unauthorized", &[])`
+/// refuses, `done(true, 0, "", &[])` accepts. Dropping it uncalled refuses with 401.
+pub type VerifyCallback = Box<dyn FnOnce(bool, u16, &str, &[(&str, &str)]) + Send>;
 
 impl VerifyClient {
     /// ws's one-argument form: return `true` to accept.
@@ -55,7 +66,29 @@ impl VerifyClient {
     /// # let _ = v;
     /// ```
     pub fn sync(f: impl Fn(&VerifyInfo) -> bool + Send + Sync + 'static) -> VerifyClient {
-        VerifyClient(Arc::new(f))
+        VerifyClient(Verifier::Sync(Arc::new(f)))
+    }
+
+    /// ws's two-argument form: decide later (after a database lookup, say) by calling
+    /// `done(verified, code, message, headers)`, from any thread.
+    ///
+    /// ```
+    /// let v = nodews::VerifyClient::with_callback(|info, done| {
+    ///     let token = info.req.header("authorization").map(str::to_string);
+    ///     std::thread::spawn(move || {
+    ///         if token.as_deref() == Some("Bearer good") {
+    ///             done(true, 0, "", &[]);
+    ///         } else {
+    ///             done(false, 401, "Unauthorized", &[("WWW-Authenticate", "Bearer")]);
+    ///         }
+    ///     });
+    /// });
+    /// # let _ = v;
+    /// ```
+    pub fn with_callback(
+        f: impl Fn(&VerifyInfo, VerifyCallback) + Send + Sync + 'static,
+    ) -> VerifyClient {
+        VerifyClient(Verifier::Async(Arc::new(f)))
     }
 }
 

@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, watch};
 use crate::connection::Connection;
 use crate::emitter::{Emit, EmitterKind, EventSpec, IntoListener, Origin, Registry, arg};
 use crate::http::{HttpServer, Socket};
+use crate::options::Verifier;
 use crate::runtime::{Gate, KeepAlive};
 use crate::{Error, Headers, Request, ServerOptions, VerifyInfo, WebSocket};
 
@@ -182,7 +183,7 @@ impl WebSocketServer {
         };
         let owns_http = options.port.is_some() && misconfigured.is_none();
         let http = match (&options.server, owns_http) {
-            (_, true) => Some(HttpServer::new(true)),
+            (_, true) => Some(HttpServer::with_426(true)),
             (Some(server), false) if misconfigured.is_none() => Some(server.clone()),
             _ => None,
         };
@@ -384,7 +385,7 @@ impl WebSocketServer {
             return Err((
                 400,
                 "Missing or invalid Sec-WebSocket-Version header".to_string(),
-                vec![("Sec-WebSocket-Version", "13, 8")],
+                vec![("Sec-WebSocket-Version".to_string(), "13, 8".to_string())],
             ));
         }
         if !self.should_handle(request) {
@@ -411,9 +412,46 @@ impl WebSocketServer {
                 secure: false,
                 req: request.clone(),
             };
-            match crate::runtime::call_user(|| (verify.0)(&info)) {
-                Ok(true) => {}
-                Ok(false) => return Err((401, String::new(), Vec::new())),
+            let verdict = match &verify.0 {
+                Verifier::Sync(f) => crate::runtime::call_user(|| {
+                    if f(&info) {
+                        Verdict::Accept
+                    } else {
+                        Verdict::Reject(401, String::new(), Vec::new())
+                    }
+                }),
+                Verifier::Async(f) => {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    let done: crate::options::VerifyCallback =
+                        Box::new(move |ok, code, message, headers| {
+                            let verdict = if ok {
+                                Verdict::Accept
+                            } else {
+                                let code = if code == 0 { 401 } else { code };
+                                let headers = headers
+                                    .iter()
+                                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                                    .collect();
+                                Verdict::Reject(code, message.to_string(), headers)
+                            };
+                            let _ = tx.send(verdict);
+                        });
+                    match crate::runtime::call_user(|| f(&info, done)) {
+                        // A callback dropped without being called refuses the client.
+                        Ok(()) => {
+                            Ok(rx
+                                .await
+                                .unwrap_or(Verdict::Reject(401, String::new(), Vec::new())))
+                        }
+                        Err(panic) => Err(panic),
+                    }
+                }
+            };
+            match verdict {
+                Ok(Verdict::Accept) => {}
+                Ok(Verdict::Reject(code, message, headers)) => {
+                    return Err((code, message, headers));
+                }
                 Err(panic) => {
                     log::error!("verify_client panicked: {panic}");
                     return Err((500, String::new(), Vec::new()));
@@ -836,7 +874,12 @@ impl WebSocketServer {
 }
 
 /// An upgrade refused: status, message (empty: the status's reason), extra headers.
-type Rejection = (u16, String, Vec<(&'static str, &'static str)>);
+type Rejection = (u16, String, Vec<(String, String)>);
+
+enum Verdict {
+    Accept,
+    Reject(u16, String, Vec<(String, String)>),
+}
 
 struct Accepted {
     key: String,

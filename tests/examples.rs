@@ -171,3 +171,75 @@ fn echo_example_echoes_text_and_binary() {
         "echo logs nothing per message"
     );
 }
+
+/// Connects to an example and returns the first message, or the failure.
+fn first_reply(url: &str) -> String {
+    let ws = WebSocket::new(url);
+    let log = Log::new();
+    let (l1, l2) = (log.clone(), log.clone());
+    ws.on("message", move |ws: WebSocket, data: Message| {
+        l1.push(format!("message {data}"));
+        ws.send("hello from the test");
+        ws.close();
+    });
+    ws.on(
+        "unexpected-response",
+        move |_req: nodews::Request, res: nodews::Response| {
+            l2.push(format!("refused {}", res.status()))
+        },
+    );
+    ws.wait_close();
+    log.entries().join("; ")
+}
+
+#[test]
+fn shared_http_server_example_routes_two_paths() {
+    let port = free_port();
+    let (_server, log) = start("shared_http_server", port);
+    log.wait_for("listening", |e| !e.is_empty());
+    assert_eq!(
+        first_reply(&format!("ws://127.0.0.1:{port}/foo")),
+        "message this is /foo"
+    );
+    assert_eq!(
+        first_reply(&format!("ws://127.0.0.1:{port}/bar")),
+        "message this is /bar"
+    );
+    assert_eq!(first_reply(&format!("ws://127.0.0.1:{port}/baz")), "");
+}
+
+#[test]
+fn auth_example_refuses_then_accepts() {
+    let port = free_port();
+    let (_server, log) = start("auth", port);
+    log.wait_for("listening", |e| !e.is_empty());
+    assert_eq!(
+        first_reply(&format!("ws://127.0.0.1:{port}/?token=wrong")),
+        "refused 401"
+    );
+    let ws = WebSocket::new(&format!("ws://127.0.0.1:{port}/?token=alice-secret"));
+    ws.on("open", |ws: WebSocket| {
+        ws.send("hi");
+        ws.close();
+    });
+    ws.wait_close();
+    log.wait_contains("Received message hi from user alice");
+}
+
+#[test]
+fn client_ip_example_prints_both_addresses() {
+    let port = free_port();
+    let (_server, log) = start("client_ip", port);
+    log.wait_for("listening", |e| !e.is_empty());
+    let ws = WebSocket::with_options(
+        &format!("ws://127.0.0.1:{port}"),
+        nodews::ClientOptions {
+            headers: vec![("X-Forwarded-For".into(), "203.0.113.9, 10.0.0.1".into())],
+            ..Default::default()
+        },
+    );
+    ws.on("open", |ws: WebSocket| ws.close());
+    ws.wait_close();
+    log.wait_contains("remote address: 127.0.0.1");
+    log.wait_contains("forwarded for: 203.0.113.9");
+}

@@ -1,0 +1,277 @@
+//! One port for HTTP and WebSocket, routing by path, authentication on upgrade.
+
+mod support;
+
+use nodews::http::{self, HttpServer, Socket};
+use nodews::{
+    Bytes, ClientOptions, Error, Request, Response, ServerOptions, VerifyClient, WebSocket,
+    WebSocketServer,
+};
+use support::{Log, raw_exchange, upgrade_request};
+
+fn listen(server: &HttpServer) -> u16 {
+    server.listen_on(Some("127.0.0.1"), 0, 511, || {});
+    server.address().unwrap().port()
+}
+
+/// Connects, records the first message (or the failure) and closes.
+fn first_message(url: &str, options: ClientOptions) -> Vec<String> {
+    let ws = WebSocket::with_options(url, options);
+    let log = Log::new();
+    let (l1, l2, l3) = (log.clone(), log.clone(), log.clone());
+    ws.on("message", move |ws: WebSocket, data: nodews::Message| {
+        l1.push(format!("message {data}"));
+        ws.close();
+    });
+    ws.on("error", move |e: Error| {
+        l2.push(format!("error {}", e.message()))
+    });
+    ws.on(
+        "unexpected-response",
+        move |_req: Request, res: Response| {
+            l3.push(format!(
+                "refused {} {} {}",
+                res.status(),
+                res.header("www-authenticate").unwrap_or("-"),
+                String::from_utf8_lossy(res.body())
+            ))
+        },
+    );
+    ws.wait_close();
+    log.entries()
+}
+
+#[test]
+fn http_and_websocket_share_a_port() {
+    let server = http::create_server(|req, res| {
+        res.write_head(200, &[("Content-Type", "text/plain")]);
+        res.end(format!("plain answer for {}\n", req.url()));
+    });
+    let wss = WebSocketServer::new(ServerOptions {
+        server: Some(server.clone()),
+        ..Default::default()
+    });
+    wss.on("connection", |ws: WebSocket| ws.send("over websocket"));
+    let port = listen(&server);
+    nodews::release_events();
+    let answer = raw_exchange(
+        port,
+        b"GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    assert!(answer.ends_with("plain answer for /page\n"), "{answer}");
+    assert_eq!(
+        first_message(
+            &format!("ws://127.0.0.1:{port}/any"),
+            ClientOptions::default()
+        ),
+        vec!["message over websocket"]
+    );
+    assert_eq!(wss.address(), server.address());
+    wss.close();
+    server.close();
+    server.wait_close();
+}
+
+/// Two WebSocketServers with `path`s on one HTTP server; a third path gets 400.
+#[test]
+fn servers_are_routed_by_path() {
+    let server = http::create_server(|_req, res| res.end("http"));
+    for path in ["/a", "/b"] {
+        let wss = WebSocketServer::new(ServerOptions {
+            server: Some(server.clone()),
+            path: Some(path.into()),
+            ..Default::default()
+        });
+        wss.on("connection", move |ws: WebSocket| {
+            ws.send(format!("server {path}"))
+        });
+    }
+    let port = listen(&server);
+    assert_eq!(
+        first_message(
+            &format!("ws://127.0.0.1:{port}/a"),
+            ClientOptions::default()
+        ),
+        vec!["message server /a"]
+    );
+    assert_eq!(
+        first_message(
+            &format!("ws://127.0.0.1:{port}/b?x=1"),
+            ClientOptions::default()
+        ),
+        vec!["message server /b"]
+    );
+    let answer = raw_exchange(port, upgrade_request("/c", "").as_bytes());
+    assert!(answer.starts_with("HTTP/1.1 400 Bad Request"), "{answer}");
+    server.close();
+}
+
+/// ws README's `noServer` recipe: routing in the HTTP server's `upgrade` event and
+/// destroying the socket for unknown paths.
+#[test]
+fn no_server_with_handle_upgrade_and_destroy() {
+    let server = HttpServer::new();
+    let foo = WebSocketServer::new(ServerOptions {
+        no_server: true,
+        ..Default::default()
+    });
+    foo.on("connection", |ws: WebSocket, req: Request| {
+        ws.send(format!("foo got {}", req.url()))
+    });
+    let f = foo.clone();
+    server.on(
+        "upgrade",
+        move |request: Request, socket: Socket, head: Bytes| {
+            if request.url().starts_with("/foo") {
+                let wss = f.clone();
+                f.handle_upgrade(
+                    &request,
+                    socket,
+                    head,
+                    move |ws: WebSocket, request: Request| {
+                        wss.emit("connection", &[&ws, &request]);
+                    },
+                );
+            } else {
+                socket.destroy();
+            }
+        },
+    );
+    let port = listen(&server);
+    assert_eq!(
+        first_message(
+            &format!("ws://127.0.0.1:{port}/foo?id=7"),
+            ClientOptions::default()
+        ),
+        vec!["message foo got /foo?id=7"]
+    );
+    let refused = first_message(
+        &format!("ws://127.0.0.1:{port}/nope"),
+        ClientOptions::default(),
+    );
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(refused[0].starts_with("error"), "{refused:?}");
+    // A plain request with no `request` listener: 404, and the server lives on.
+    let answer = raw_exchange(
+        port,
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    server.close();
+}
+
+/// The README's authentication recipe: reject in `upgrade` with a raw 401.
+#[test]
+fn upgrade_listener_rejects_with_raw_401() {
+    let server = HttpServer::new();
+    let wss = WebSocketServer::new(ServerOptions {
+        no_server: true,
+        ..Default::default()
+    });
+    wss.on("connection", |ws: WebSocket| ws.send("welcome"));
+    let w = wss.clone();
+    server.on(
+        "upgrade",
+        move |request: Request, socket: Socket, head: Bytes| {
+            if request.header("authorization") != Some("Bearer ok") {
+                socket.write("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\n\r\ndenied");
+                socket.destroy();
+                return;
+            }
+            let wss = w.clone();
+            w.handle_upgrade(
+                &request,
+                socket,
+                head,
+                move |ws: WebSocket, request: Request| {
+                    wss.emit("connection", &[&ws, &request]);
+                },
+            );
+        },
+    );
+    let port = listen(&server);
+    let url = format!("ws://127.0.0.1:{port}");
+    assert_eq!(
+        first_message(&url, ClientOptions::default()),
+        vec!["refused 401 Bearer denied"]
+    );
+    let authorized = ClientOptions {
+        headers: vec![("Authorization".into(), "Bearer ok".into())],
+        ..Default::default()
+    };
+    assert_eq!(first_message(&url, authorized), vec!["message welcome"]);
+    server.close();
+}
+
+/// `verify_client` in ws's callback form: reject with a status, message and header; accept.
+#[test]
+fn async_verify_client_rejects_and_accepts() {
+    let server = HttpServer::new();
+    let wss = WebSocketServer::new(ServerOptions {
+        server: Some(server.clone()),
+        verify_client: Some(VerifyClient::with_callback(|info, done| {
+            let good = info.req.header("authorization") == Some("Bearer good");
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(20)); // a slow lookup
+                if good {
+                    done(true, 0, "", &[]);
+                } else {
+                    done(
+                        false,
+                        403,
+                        "go away",
+                        &[("WWW-Authenticate", "Bearer realm=x")],
+                    );
+                }
+            });
+        })),
+        ..Default::default()
+    });
+    wss.on("connection", |ws: WebSocket| ws.send("verified"));
+    let port = listen(&server);
+    let url = format!("ws://127.0.0.1:{port}");
+    assert_eq!(
+        first_message(&url, ClientOptions::default()),
+        vec!["refused 403 Bearer realm=x go away"]
+    );
+    let good = ClientOptions {
+        headers: vec![("Authorization".into(), "Bearer good".into())],
+        ..Default::default()
+    };
+    assert_eq!(first_message(&url, good), vec!["message verified"]);
+    server.close();
+}
+
+/// The sync form rejects with 401, and the `error` without an `unexpected-response`
+/// listener says so.
+#[test]
+fn sync_verify_client_rejects_with_401() {
+    let server = HttpServer::new();
+    let wss = WebSocketServer::new(ServerOptions {
+        server: Some(server.clone()),
+        verify_client: Some(VerifyClient::sync(|info| {
+            info.origin.as_deref() == Some("https://good.example")
+        })),
+        ..Default::default()
+    });
+    wss.on("connection", |ws: WebSocket| ws.send("hi"));
+    let port = listen(&server);
+    let url = format!("ws://127.0.0.1:{port}");
+    assert_eq!(
+        first_message(&url, ClientOptions::default()),
+        vec!["refused 401 - Unauthorized"]
+    );
+    let good = ClientOptions {
+        origin: Some("https://good.example".into()),
+        ..Default::default()
+    };
+    assert_eq!(first_message(&url, good), vec!["message hi"]);
+    let ws = WebSocket::new(&url);
+    let log = Log::new();
+    let l = log.clone();
+    ws.on("error", move |e: Error| l.push(e.message().to_string()));
+    ws.wait_close();
+    assert_eq!(log.entries(), vec!["Unexpected server response: 401"]);
+    server.close();
+}
