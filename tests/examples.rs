@@ -243,3 +243,44 @@ fn client_ip_example_prints_both_addresses() {
     log.wait_contains("remote address: 127.0.0.1");
     log.wait_contains("forwarded for: 203.0.113.9");
 }
+
+#[test]
+fn chat_example_serves_the_page_and_relays_to_others() {
+    let port = free_port();
+    let (_server, log) = start("chat", port);
+    log.wait_for("listening", |e| !e.is_empty());
+    let page = support::raw_exchange(
+        port,
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        page.starts_with("HTTP/1.1 200 OK") && page.contains("new WebSocket("),
+        "{page}"
+    );
+    let url = format!("ws://127.0.0.1:{port}/chat");
+    let received = Log::new();
+    let (a, b) = (WebSocket::new(&url), WebSocket::new(&url));
+    let opened = Log::new();
+    for (name, ws) in [("a", &a), ("b", &b)] {
+        let (r, o) = (received.clone(), opened.clone());
+        ws.on("message", move |data: Message| {
+            r.push(format!("{name} got {data}"))
+        });
+        ws.on("open", move || o.push(name));
+    }
+    opened.wait_for("both open", |e| e.len() == 2);
+    a.send("hi from a");
+    received.wait_contains("b got hi from a");
+    b.send("hi from b");
+    received.wait_contains("a got hi from b");
+    assert_eq!(
+        received.entries().len(),
+        2,
+        "no one hears their own message: {:?}",
+        received.entries()
+    );
+    a.close();
+    b.close();
+    a.wait_close();
+    b.wait_close();
+}
