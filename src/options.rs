@@ -50,8 +50,10 @@ pub struct VerifyClient(pub(crate) Verifier);
 #[derive(Clone)]
 pub(crate) enum Verifier {
     Sync(Arc<dyn Fn(&VerifyInfo) -> bool + Send + Sync>),
-    Async(Arc<dyn Fn(&VerifyInfo, VerifyCallback) + Send + Sync>),
+    Async(Arc<AsyncVerifier>),
 }
+
+type AsyncVerifier = dyn Fn(&VerifyInfo, VerifyCallback) + Send + Sync;
 
 /// The callback of the two-argument `verify_client`, called as ws's
 /// `cb(verified, code, message, headers)`: `done(false, 401, "Unauthorized", &[])`

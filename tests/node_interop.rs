@@ -223,3 +223,130 @@ fn nodews_client_subprotocol_with_node_server() {
     ws.wait_close();
     assert_eq!(log.entries(), vec!["second"]);
 }
+
+const CODES: [u16; 16] = [
+    1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999,
+];
+
+/// The matrix against Node's client: every valid close code range both ways with a
+/// 123-byte reason, and 16 MiB text and binary messages echoed intact.
+#[test]
+fn matrix_node_client_against_nodews_server() {
+    let (wss, port) = support::server(nodews::ServerOptions::default());
+    let seen = Log::new();
+    let s = seen.clone();
+    wss.on("connection", move |ws: WebSocket| {
+        let s = s.clone();
+        ws.on("message", |ws: WebSocket, data: Message| {
+            match data.as_str().and_then(|t| t.strip_prefix("close:")) {
+                Some(code) => ws
+                    .close_with(code.parse().unwrap(), &"r".repeat(123))
+                    .unwrap(),
+                None => ws.send(data),
+            }
+        });
+        ws.on("close", move |code: u16, reason: String| {
+            s.push(format!("{code} {}", reason.len()))
+        });
+    });
+    nodews::release_events();
+    let mut child = node("interop_matrix.js", &[&url(port)], &[]);
+    let out = lines_of(&mut child);
+    assert!(child.wait().unwrap().success(), "{:?}", out.entries());
+    let lines = out.wait_for("all lines", |e| e.len() == 2 * CODES.len() + 2);
+    for code in CODES {
+        assert!(
+            lines.contains(&format!("node-closed {code} {code} true")),
+            "{code}: {lines:?}"
+        );
+        assert!(
+            lines.contains(&format!("nodews-closed {code} {code} true")),
+            "{code}: {lines:?}"
+        );
+    }
+    assert!(lines.contains(&"big-text true".to_string()), "{lines:?}");
+    assert!(lines.contains(&"big-binary true".to_string()), "{lines:?}");
+    let server_side = seen.wait_for("server closes", |e| e.len() >= 2 * CODES.len());
+    for code in CODES {
+        assert_eq!(
+            server_side
+                .iter()
+                .filter(|l| **l == format!("{code} 123"))
+                .count(),
+            2,
+            "{code}: {server_side:?}"
+        );
+    }
+    wss.close();
+}
+
+/// The matrix against Node's server: our client closes with every code range, Node's
+/// server closes with every code range, and 16 MiB text and binary come back intact.
+#[test]
+fn matrix_nodews_client_against_node_server() {
+    let server = NodeServer::start();
+    let reason = "r".repeat(123);
+    for code in CODES {
+        // We close.
+        let ws = WebSocket::new(&url(server.port));
+        let r = reason.clone();
+        ws.on("open", move |ws: WebSocket| {
+            ws.close_with(code, &r).unwrap()
+        });
+        let log = Log::new();
+        let l = log.clone();
+        ws.on("close", move |c: u16, reason: String| {
+            l.push(format!("{c} {}", reason.len()))
+        });
+        ws.wait_close();
+        assert_eq!(log.entries(), vec![format!("{code} 123")]);
+        // Node closes.
+        let ws = WebSocket::new(&url(server.port));
+        ws.on("open", move |ws: WebSocket| {
+            ws.send(format!("close:{code}"))
+        });
+        let log = Log::new();
+        let l = log.clone();
+        ws.on("close", move |c: u16, reason: String| {
+            l.push(format!("{c} {}", reason.len()))
+        });
+        ws.wait_close();
+        assert_eq!(log.entries(), vec![format!("{code} 123")]);
+    }
+    let big = 16 * 1024 * 1024;
+    let text = "é".repeat(big / 2);
+    let binary: Vec<u8> = (0..big).map(|i| (i * 7 % 251) as u8).collect();
+    let ws = WebSocket::with_options(
+        &url(server.port),
+        nodews::ClientOptions {
+            max_payload: 64 << 20,
+            ..Default::default()
+        },
+    );
+    let (t, b) = (text.clone(), binary.clone());
+    ws.on("open", move |ws: WebSocket| {
+        ws.send(t.clone());
+        ws.send(b.clone());
+    });
+    let log = Log::new();
+    let l = log.clone();
+    let (t, b) = (text.clone(), binary.clone());
+    ws.on(
+        "message",
+        move |ws: WebSocket, data: Message, is_binary: bool| {
+            if data.len() < 1000 {
+                return; // the welcome
+            }
+            l.push(if is_binary {
+                format!("binary {}", data.as_bytes() == &b[..])
+            } else {
+                format!("text {}", data == t.as_str())
+            });
+            if is_binary {
+                ws.close();
+            }
+        },
+    );
+    ws.wait_close();
+    assert_eq!(log.entries(), vec!["text true", "binary true"]);
+}

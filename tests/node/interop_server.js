@@ -4,6 +4,7 @@ const wss = new WebSocketServer(
   {
     port: 0,
     host: '127.0.0.1',
+    maxPayload: 64 * 1024 * 1024,
     handleProtocols: (protocols) => (protocols.has('second') ? 'second' : false),
   },
   () => console.log('port', wss.address().port)
@@ -13,6 +14,7 @@ wss.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => {
     const text = isBinary ? null : data.toString();
     if (text === 'close please') return ws.close(4005, 'node says bye');
+    if (text !== null && text.startsWith('close:')) return ws.close(Number(text.slice(6)), 'r'.repeat(123));
     if (text === 'close without status') return ws.close();
     if (text === 'terminate please') return ws.terminate();
     ws.send(data, { binary: isBinary });
