@@ -808,6 +808,44 @@ mod failures {
         }
     }
 
+    /// A server that accepts TCP but never answers the upgrade: `handshake_timeout`
+    /// gives `error` then `close` 1006, on time, without a hang.
+    #[test]
+    fn handshake_timeout_against_a_silent_server() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let holder = std::thread::spawn(move || {
+            let (tcp, _) = listener.accept().unwrap();
+            std::thread::sleep(Duration::from_secs(2));
+            drop(tcp);
+        });
+        let ws = WebSocket::with_options(
+            &url(port),
+            nodews::ClientOptions {
+                handshake_timeout: Some(Duration::from_millis(200)),
+                ..Default::default()
+            },
+        );
+        let log = Log::new();
+        let (l1, l2) = (log.clone(), log.clone());
+        ws.on("error", move |e: Error| {
+            l1.push(format!("{} {}", e.code(), e.message()))
+        });
+        ws.on("close", move |code: u16| l2.push(code.to_string()));
+        let started = std::time::Instant::now();
+        ws.wait_close();
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            log.entries(),
+            vec!["ETIMEDOUT Opening handshake has timed out", "1006"]
+        );
+        holder.join().unwrap();
+    }
+
     /// `close()` while connecting aborts: `error` then `close` 1006, as ws.
     #[test]
     fn close_while_connecting_aborts() {
