@@ -253,7 +253,40 @@ struct CpuMeter {
     ticks: f64,
     server0: f64,
     self0: f64,
+    busy0: f64,
     t0: Instant,
+}
+
+/// What a measured window cost: wall time and CPU seconds.
+struct Window {
+    wall: f64,
+    /// The server's utime + stime, if its pid is known.
+    server: Option<f64>,
+    /// This generator's.
+    generator: f64,
+    /// Everything else on the machine (a compile running beside the benchmark...).
+    other: f64,
+}
+
+/// CPU seconds the whole machine spent busy (all cores), from /proc/stat.
+fn machine_busy_seconds(ticks: f64) -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(line) = stat.lines().find(|l| l.starts_with("cpu ")) else {
+        return 0.0;
+    };
+    // user nice system idle iowait irq softirq steal ...
+    let v: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let busy: f64 = v
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4 && *i < 8)
+        .map(|(_, x)| x)
+        .sum();
+    busy / ticks
 }
 
 impl CpuMeter {
@@ -266,19 +299,26 @@ impl CpuMeter {
                 .and_then(|p| cpu_seconds(&p.to_string(), ticks))
                 .unwrap_or(0.0),
             self0: cpu_seconds("self", ticks).unwrap_or(0.0),
+            busy0: machine_busy_seconds(ticks),
             t0: Instant::now(),
         }
     }
 
-    /// (wall seconds, server CPU seconds if known, generator CPU seconds)
-    fn stop(&self) -> (f64, Option<f64>, f64) {
+    fn stop(&self) -> Window {
         let wall = self.t0.elapsed().as_secs_f64();
         let server = self
             .pid
             .and_then(|p| cpu_seconds(&p.to_string(), self.ticks))
             .map(|s| s - self.server0);
-        let me = cpu_seconds("self", self.ticks).unwrap_or(0.0) - self.self0;
-        (wall, server, me)
+        let generator = cpu_seconds("self", self.ticks).unwrap_or(0.0) - self.self0;
+        let busy = machine_busy_seconds(self.ticks) - self.busy0;
+        let other = (busy - generator - server.unwrap_or(0.0)).max(0.0);
+        Window {
+            wall,
+            server,
+            generator,
+            other,
+        }
     }
 }
 
@@ -474,6 +514,8 @@ struct Shared {
     messages: AtomicU64,
     bytes: AtomicU64,
     failed: AtomicBool,
+    /// Every verified message (or delivery), warm-up and drain included.
+    total: AtomicU64,
 }
 
 fn f(v: f64) -> String {
@@ -494,6 +536,7 @@ async fn echo(opts: &Opts) -> Res<Vec<(String, String)>> {
         messages: AtomicU64::new(0),
         bytes: AtomicU64::new(0),
         failed: AtomicBool::new(false),
+        total: AtomicU64::new(0),
     });
     let mut tasks = Vec::new();
     for (id, ws) in conns.into_iter().enumerate() {
@@ -506,7 +549,12 @@ async fn echo(opts: &Opts) -> Res<Vec<(String, String)>> {
             result
         }));
     }
-    let (wall, server_cpu, gen_cpu) = measure(opts, &shared).await;
+    let Window {
+        wall,
+        server: server_cpu,
+        generator: gen_cpu,
+        other,
+    } = measure(opts, &shared).await;
     let messages = shared.messages.load(Ordering::Relaxed) as f64;
     let bytes = shared.bytes.load(Ordering::Relaxed) as f64;
     let mut latency = new_histogram();
@@ -534,7 +582,12 @@ async fn echo(opts: &Opts) -> Res<Vec<(String, String)>> {
             latency.value_at_quantile(0.999).to_string(),
         ),
         ("messages".into(), messages.to_string()),
+        (
+            "total_messages".into(),
+            shared.total.load(Ordering::Relaxed).to_string(),
+        ),
         ("gen_cpu_pct".into(), f(100.0 * gen_cpu / wall)),
+        ("other_cpu_pct".into(), f(100.0 * other / wall)),
         ("errors".into(), "0".into()),
     ];
     if let Some(cpu) = server_cpu {
@@ -545,7 +598,7 @@ async fn echo(opts: &Opts) -> Res<Vec<(String, String)>> {
 }
 
 /// Warm-up, then the measured window; then tells the tasks to stop sending.
-async fn measure(opts: &Opts, shared: &Shared) -> (f64, Option<f64>, f64) {
+async fn measure(opts: &Opts, shared: &Shared) -> Window {
     tokio::time::sleep(opts.warmup).await;
     let meter = CpuMeter::start(opts.pid);
     shared.phase.store(MEASURE, Ordering::Relaxed);
@@ -594,6 +647,7 @@ async fn echo_conn(id: usize, mut ws: Ws, opts: &Opts, shared: &Shared) -> Res<H
                 return Err(format!("connection {id}: a message that was never sent"));
             };
             let len = verify(&msg, &template, id, seq, opts.binary)?;
+            shared.total.fetch_add(1, Ordering::Relaxed);
             let phase = shared.phase.load(Ordering::Relaxed);
             if phase == MEASURE {
                 let _ = hist.record(sent_at.elapsed().as_micros().max(1) as u64);
@@ -647,6 +701,7 @@ async fn broadcast(opts: &Opts) -> Res<Vec<(String, String)>> {
             messages: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             failed: AtomicBool::new(false),
+            total: AtomicU64::new(0),
         },
         sent: AtomicU64::new(0),
         delivered: AtomicU64::new(0),
@@ -665,7 +720,12 @@ async fn broadcast(opts: &Opts) -> Res<Vec<(String, String)>> {
             result
         }));
     }
-    let (wall, server_cpu, gen_cpu) = measure(opts, &state.shared).await;
+    let Window {
+        wall,
+        server: server_cpu,
+        generator: gen_cpu,
+        other,
+    } = measure(opts, &state.shared).await;
     let deliveries = state.shared.messages.load(Ordering::Relaxed) as f64;
     state.sender_wake.notify_one();
     // Let the sender see STOP, then wait for every message to reach every client.
@@ -709,7 +769,12 @@ async fn broadcast(opts: &Opts) -> Res<Vec<(String, String)>> {
             "messages".into(),
             state.sent.load(Ordering::Relaxed).to_string(),
         ),
+        (
+            "total_deliveries".into(),
+            state.shared.total.load(Ordering::Relaxed).to_string(),
+        ),
         ("gen_cpu_pct".into(), f(100.0 * gen_cpu / wall)),
+        ("other_cpu_pct".into(), f(100.0 * other / wall)),
         ("errors".into(), "0".into()),
     ];
     if let Some(cpu) = server_cpu {
@@ -760,6 +825,7 @@ async fn bcast_client(id: usize, mut ws: Ws, opts: &Opts, state: &Bcast) -> Res<
         verify(&msg, &template, SENDER, expected, opts.binary)
             .map_err(|e| format!("client {id}: {e}"))?;
         expected += 1;
+        state.shared.total.fetch_add(1, Ordering::Relaxed);
         let delivered = state.delivered.fetch_add(1, Ordering::Relaxed) + 1;
         if state.shared.phase.load(Ordering::Relaxed) == MEASURE {
             state.shared.messages.fetch_add(1, Ordering::Relaxed);
@@ -880,7 +946,7 @@ const ROWS: &[(&str, &str, &str, bool)] = &[
     (
         "echo64_d1",
         "srv_cpu_pct",
-        "  server CPU % / generator CPU %",
+        "  CPU %: server / generator / rest of machine",
         true,
     ),
     (
@@ -898,7 +964,7 @@ const ROWS: &[(&str, &str, &str, bool)] = &[
     (
         "echo64_d16",
         "srv_cpu_pct",
-        "  server CPU % / generator CPU %",
+        "  CPU %: server / generator / rest of machine",
         true,
     ),
     (
@@ -912,7 +978,7 @@ const ROWS: &[(&str, &str, &str, bool)] = &[
     (
         "bin16k",
         "srv_cpu_pct",
-        "  server CPU % / generator CPU %",
+        "  CPU %: server / generator / rest of machine",
         true,
     ),
     (
@@ -926,7 +992,7 @@ const ROWS: &[(&str, &str, &str, bool)] = &[
     (
         "bin1m",
         "srv_cpu_pct",
-        "  server CPU % / generator CPU %",
+        "  CPU %: server / generator / rest of machine",
         true,
     ),
     (
@@ -944,7 +1010,7 @@ const ROWS: &[(&str, &str, &str, bool)] = &[
     (
         "bcast1000",
         "srv_cpu_pct",
-        "  server CPU % / generator CPU %",
+        "  CPU %: server / generator / rest of machine",
         true,
     ),
     (
@@ -1048,7 +1114,10 @@ fn report(text: &str) -> String {
         let mut s = match m {
             Some(v) if metric == "srv_cpu_pct" => {
                 let g = cell(server, scenario, "gen_cpu_pct").0.unwrap_or(f64::NAN);
-                format!("{v:.0} / {g:.0}")
+                let o = cell(server, scenario, "other_cpu_pct")
+                    .0
+                    .unwrap_or(f64::NAN);
+                format!("{v:.0} / {g:.0} / {o:.0}")
             }
             Some(v) => fmt_num(v),
             None if failed == 0 => "–".to_string(),
@@ -1085,7 +1154,12 @@ fn report(text: &str) -> String {
             " nodews/Node | nodews/Node+bu | nodews/Bun | nodews/plain |"
         );
         let _ = writeln!(out, "|---|{}", "---|".repeat(others.len() + 5));
-        for (scenario, metric, label, lower) in ROWS {
+        let ran = |scenario: &str| {
+            records
+                .iter()
+                .any(|r| r.get("scenario").map(String::as_str) == Some(scenario))
+        };
+        for (scenario, metric, label, lower) in ROWS.iter().filter(|r| ran(r.0)) {
             let _ = write!(out, "| {label} | {} |", show(ours, scenario, metric));
             for (tag, _) in &others {
                 let _ = write!(out, " {} |", show(tag, scenario, metric));
@@ -1120,7 +1194,7 @@ fn report(text: &str) -> String {
     let _ = writeln!(
         out,
         "\nRatios are nodews ÷ other; ⚠ marks where nodews is behind (lower throughput, or higher CPU, memory or latency).\n\
-         \"server CPU % / generator CPU %\": near 100 on the generator's side means the generator was the limit; compare CPU/msg there."
+         \"CPU %\": the generator near 100 means it was the limit (compare CPU/msg there); \"rest of machine\" is other load (noise)."
     );
     let failures: Vec<String> = records
         .iter()

@@ -284,3 +284,41 @@ fn chat_example_serves_the_page_and_relays_to_others() {
     a.wait_close();
     b.wait_close();
 }
+
+#[test]
+fn broadcast_example_relays_to_everyone_including_the_sender() {
+    let port = free_port();
+    let (_server, log) = start("broadcast", port);
+    log.wait_for("listening", |e| !e.is_empty());
+    let url = format!("ws://127.0.0.1:{port}");
+    let received = Log::new();
+    let opened = Log::new();
+    let sockets: Vec<WebSocket> = (0..3).map(|_| WebSocket::new(&url)).collect();
+    for (i, ws) in sockets.iter().enumerate() {
+        let (r, o) = (received.clone(), opened.clone());
+        ws.on("message", move |data: Message, is_binary: bool| {
+            r.push(format!("{i} {data} {is_binary}"))
+        });
+        ws.on("open", move || o.push("open"));
+    }
+    opened.wait_for("3 open", |e| e.len() == 3);
+    sockets[0].send("news");
+    sockets[1].send(vec![b'b', b'i', b'n']);
+    let mut got = received.wait_for("6 deliveries", |e| e.len() == 6);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            "0 bin true",
+            "0 news false",
+            "1 bin true",
+            "1 news false",
+            "2 bin true",
+            "2 news false"
+        ]
+    );
+    for ws in &sockets {
+        ws.close();
+        ws.wait_close();
+    }
+}
