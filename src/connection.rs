@@ -23,10 +23,12 @@
 //!   TCP ends without close frame ─► "close"(1006)
 //! ```
 
+use std::cell::RefCell;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use async_tungstenite::WebSocketStream;
@@ -36,6 +38,7 @@ use async_tungstenite::tungstenite::protocol::frame::Frame;
 use async_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data as OpData, OpCode};
 use async_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use futures_util::io::{AsyncRead, AsyncWrite};
+use futures_util::task::AtomicWaker;
 use futures_util::{Sink, Stream};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Sleep;
@@ -94,8 +97,64 @@ pub(crate) struct Connection<S> {
     unflushed_bytes: usize,
     unflushed_callbacks: Vec<SendCallback>,
     closing_deadline: Option<Pin<Box<Sleep>>>,
+    /// Set when the network may have data. tungstenite zero-fills its read buffer on
+    /// every read attempt, so attempts after wake-ups that were only for commands
+    /// (a broadcast delivery, a send from another thread) would clear it for nothing.
+    read_wake: Arc<ReadWake>,
+    /// A waker that sets `read_wake` before waking this task: the one reads use.
+    read_waker: Waker,
     /// Keeps `nodews::run()` waiting while this socket can still fire events.
     _alive: KeepAlive,
+}
+
+/// Tells the task that the network side woke it (see `Connection::read_wake`).
+struct ReadWake {
+    woken: AtomicBool,
+    task: AtomicWaker,
+}
+
+impl Wake for ReadWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.task.wake();
+    }
+}
+
+thread_local! {
+    /// Commands from the listeners of the socket being dispatched on this thread.
+    /// A listener's `ws.send(..)` lands here instead of in the cross-thread queue, and
+    /// is applied right after the listener returns: no channel, no self-wake.
+    static LOCAL_OUTBOX: RefCell<LocalOutbox> = const { RefCell::new(LocalOutbox { owner: 0, commands: Vec::new() }) };
+}
+
+struct LocalOutbox {
+    /// The dispatching socket (`Arc` address of its shared state), 0 for none.
+    owner: usize,
+    commands: Vec<Command>,
+}
+
+/// Hands a command to the socket's task: directly when called from one of that
+/// socket's own listeners, else through its queue. `Err` gives it back if the socket
+/// is gone.
+pub(crate) fn submit(socket: &WebSocket, command: Command) -> Result<(), Command> {
+    let id = Arc::as_ptr(&socket.inner) as usize;
+    let command = LOCAL_OUTBOX.with(|outbox| {
+        let mut outbox = outbox.borrow_mut();
+        if outbox.owner == id {
+            outbox.commands.push(command);
+            None
+        } else {
+            Some(command)
+        }
+    });
+    match command {
+        None => Ok(()),
+        Some(command) => socket.inner.commands.send(command).map_err(|e| e.0),
+    }
 }
 
 impl<S> Connection<S>
@@ -109,6 +168,10 @@ where
         close_timeout: Duration,
         alive: KeepAlive,
     ) -> Self {
+        let read_wake = Arc::new(ReadWake {
+            woken: AtomicBool::new(true),
+            task: AtomicWaker::new(),
+        });
         Connection {
             socket,
             stream,
@@ -121,6 +184,8 @@ where
             unflushed_bytes: 0,
             unflushed_callbacks: Vec::new(),
             closing_deadline: None,
+            read_wake: read_wake.clone(),
+            read_waker: Waker::from(read_wake),
             _alive: alive,
         }
     }
@@ -141,12 +206,21 @@ where
                 }
             }
 
-            // 2. Read and dispatch, unless paused.
-            if !self.socket.is_paused() && budget > 0 {
-                match Pin::new(&mut self.stream).poll_next(cx) {
+            // 2. Read and dispatch, unless paused or the network has not woken us.
+            if !self.socket.is_paused()
+                && budget > 0
+                && self.read_wake.woken.swap(false, Ordering::AcqRel)
+            {
+                self.read_wake.task.register(cx.waker());
+                let mut read_cx = Context::from_waker(&self.read_waker);
+                match Pin::new(&mut self.stream).poll_next(&mut read_cx) {
                     Poll::Ready(Some(Ok(message))) => {
+                        // More may be buffered already: keep reading.
+                        self.read_wake.woken.store(true, Ordering::Release);
                         budget -= 1;
-                        self.on_message(message);
+                        if let Some(end) = self.on_message(message) {
+                            return Poll::Ready(end);
+                        }
                         continue;
                     }
                     Poll::Ready(Some(Err(error))) => return Poll::Ready(self.read_failed(error)),
@@ -185,20 +259,45 @@ where
         }
     }
 
+    /// Calls a socket event's listeners, then applies the commands they gave this
+    /// socket (their `send`s, `close`s) in order.
+    fn dispatch(&mut self, index: usize, args: &[&dyn std::any::Any]) -> Option<End> {
+        let id = Arc::as_ptr(&self.socket.inner) as usize;
+        let outer = LOCAL_OUTBOX.with(|o| std::mem::replace(&mut o.borrow_mut().owner, id));
+        self.socket.emit(index, args);
+        let commands = LOCAL_OUTBOX.with(|o| {
+            let mut o = o.borrow_mut();
+            o.owner = outer;
+            std::mem::take(&mut o.commands)
+        });
+        let mut end = None;
+        for command in commands {
+            if end.is_none() {
+                end = self.apply(command);
+            } else if let Command::Send {
+                callback: Some(cb), ..
+            } = command
+            {
+                call_back(cb, Some(closing_error()));
+            }
+        }
+        end
+    }
+
     /// A message from the network: dispatch it to listeners.
-    fn on_message(&mut self, message: WsMessage) {
+    fn on_message(&mut self, message: WsMessage) -> Option<End> {
         match message {
             WsMessage::Text(_) | WsMessage::Binary(_) => {
                 let data = Message::from_tungstenite(message).expect("data message");
                 let is_binary = data.is_binary();
-                self.socket.emit(MESSAGE_EVENT, &[&data, &is_binary]);
+                self.dispatch(MESSAGE_EVENT, &[&data, &is_binary])
             }
             WsMessage::Ping(data) => {
                 // tungstenite has queued the pong; make sure it leaves soon.
                 self.unflushed = true;
-                self.socket.emit(PING_EVENT, &[&data]);
+                self.dispatch(PING_EVENT, &[&data])
             }
-            WsMessage::Pong(data) => self.socket.emit(PONG_EVENT, &[&data]),
+            WsMessage::Pong(data) => self.dispatch(PONG_EVENT, &[&data]),
             WsMessage::Close(frame) => {
                 let (code, reason) = match frame {
                     Some(f) => (u16::from(f.code), f.reason.as_str().to_string()),
@@ -212,8 +311,9 @@ where
                     self.socket.set_ready_state(WebSocket::CLOSING);
                     self.start_close_timer();
                 }
+                None
             }
-            WsMessage::Frame(_) => {}
+            WsMessage::Frame(_) => None,
         }
     }
 
@@ -257,7 +357,10 @@ where
                 self.start_send(WsMessage::Close(frame))
             }
             Command::Terminate => Some(End::Destroyed),
-            Command::Resume => None,
+            Command::Resume => {
+                self.read_wake.woken.store(true, Ordering::Release);
+                None
+            }
         }
     }
 

@@ -325,10 +325,8 @@ impl WebSocket {
                 );
                 self.emit_error(error);
                 // An error is followed by close: end this socket, keep the runtime going.
-                let _ = self
-                    .inner
-                    .commands
-                    .send(Command::Close(Some((1011, String::new()))));
+                let _ =
+                    crate::connection::submit(self, Command::Close(Some((1011, String::new()))));
             }
         }
     }
@@ -425,9 +423,7 @@ impl WebSocket {
             fin: options.fin,
             callback,
         };
-        if let Err(rejected) = self.inner.commands.send(command)
-            && let Command::Send { callback, .. } = rejected.0
-        {
+        if let Err(Command::Send { callback, .. }) = crate::connection::submit(self, command) {
             fail_callback(callback, not_open(WebSocket::CLOSED), &self.inner.url);
         }
     }
@@ -440,7 +436,7 @@ impl WebSocket {
     /// ```
     pub fn ping(&self, data: impl AsRef<[u8]>) -> Result<(), Error> {
         let data = self.control_payload(data.as_ref())?;
-        let _ = self.inner.commands.send(Command::Ping(data));
+        let _ = crate::connection::submit(self, Command::Ping(data));
         Ok(())
     }
 
@@ -452,7 +448,7 @@ impl WebSocket {
     /// ```
     pub fn pong(&self, data: impl AsRef<[u8]>) -> Result<(), Error> {
         let data = self.control_payload(data.as_ref())?;
-        let _ = self.inner.commands.send(Command::Pong(data));
+        let _ = crate::connection::submit(self, Command::Pong(data));
         Ok(())
     }
 
@@ -482,7 +478,7 @@ impl WebSocket {
     /// ```
     pub fn close(&self) {
         self.abort_if_connecting();
-        let _ = self.inner.commands.send(Command::Close(None));
+        let _ = crate::connection::submit(self, Command::Close(None));
     }
 
     /// `ws.close(code, reason)`. The code must be one ws accepts (1000, 1001-1003,
@@ -514,10 +510,7 @@ impl WebSocket {
             ));
         }
         self.abort_if_connecting();
-        let _ = self
-            .inner
-            .commands
-            .send(Command::Close(Some((code, reason.to_string()))));
+        let _ = crate::connection::submit(self, Command::Close(Some((code, reason.to_string()))));
         Ok(())
     }
 
@@ -530,7 +523,7 @@ impl WebSocket {
     /// ```
     pub fn terminate(&self) {
         self.abort_if_connecting();
-        let _ = self.inner.commands.send(Command::Terminate);
+        let _ = crate::connection::submit(self, Command::Terminate);
     }
 
     fn abort_if_connecting(&self) {
@@ -614,7 +607,7 @@ impl WebSocket {
     /// ```
     pub fn resume(&self) {
         self.inner.paused.store(false, Ordering::Release);
-        let _ = self.inner.commands.send(Command::Resume);
+        let _ = crate::connection::submit(self, Command::Resume);
     }
 
     /// `ws.isPaused`.
