@@ -15,6 +15,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::connection::{Command, Connection};
 use crate::runtime::{Gate, KeepAlive};
+use crate::tls::MaybeTlsStream;
 use crate::websocket::{CLOSE_EVENT, OPEN_EVENT, UNEXPECTED_RESPONSE_EVENT, UPGRADE_EVENT};
 use crate::{ClientOptions, Error, Request, Response, WebSocket};
 
@@ -99,6 +100,8 @@ struct Target {
     uri: Uri,
     host: String,
     port: u16,
+    /// `wss://`: TLS first.
+    tls: bool,
 }
 
 fn parse_url(url: &str) -> Result<Target, Error> {
@@ -110,11 +113,7 @@ fn parse_url(url: &str) -> Result<Target, Error> {
     let uri: Uri = url.parse().map_err(|_| invalid("it cannot be parsed"))?;
     let (scheme, default_port) = match uri.scheme_str() {
         Some("ws") | Some("http") => ("ws", 80),
-        Some("wss") | Some("https") => {
-            return Err(invalid(
-                "wss:// needs TLS, which this build of nodews does not support yet",
-            ));
-        }
+        Some("wss") | Some("https") => ("wss", 443),
         Some(other) => {
             return Err(invalid(&format!(
                 "the URL's protocol must be one of \"ws:\", \"wss:\", \"http:\", \"https:\", not \"{other}:\""
@@ -136,7 +135,13 @@ fn parse_url(url: &str) -> Result<Target, Error> {
     let uri: Uri = format!("{scheme}://{authority}{path}")
         .parse()
         .map_err(|_| invalid("it cannot be parsed"))?;
-    Ok(Target { uri, host, port })
+    let tls = scheme == "wss";
+    Ok(Target {
+        uri,
+        host,
+        port,
+        tls,
+    })
 }
 
 /// The client's task: connect, wait for the gate, emit the handshake's outcome, then
@@ -246,7 +251,7 @@ enum Failure {
     Refused(Request, Response),
 }
 
-type ClientStream = async_tungstenite::WebSocketStream<TokioAdapter<TcpStream>>;
+type ClientStream = async_tungstenite::WebSocketStream<TokioAdapter<MaybeTlsStream>>;
 
 async fn handshake(
     socket: &WebSocket,
@@ -258,6 +263,13 @@ async fn handshake(
         .map_err(|e| Failure::Error(Error::io("connect", e)))?;
     // As ws (and browsers): small messages must not wait for Nagle's algorithm.
     let _ = tcp.set_nodelay(true);
+    let io = if target.tls {
+        crate::tls::connect(tcp, &target.host, options)
+            .await
+            .map_err(Failure::Error)?
+    } else {
+        MaybeTlsStream::Plain(tcp)
+    };
 
     let mut request = (&target.uri)
         .into_client_request()
@@ -289,7 +301,7 @@ async fn handshake(
     );
 
     let config = ws_config(options.max_payload);
-    match async_tungstenite::client_async_with_config(request, TokioAdapter::new(tcp), Some(config))
+    match async_tungstenite::client_async_with_config(request, TokioAdapter::new(io), Some(config))
         .await
     {
         Ok((stream, response)) => {

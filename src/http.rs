@@ -133,6 +133,9 @@ struct HttpShared {
     attached: Mutex<Vec<WebSocketServer>>,
     closed: Mutex<bool>,
     closed_changed: Condvar,
+    /// `https::create_server`: the TLS handshake to do on each connection, or the
+    /// error that `listen` reports when the certificate or key cannot be used.
+    tls: Option<Result<tokio_rustls::TlsAcceptor, Error>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -172,6 +175,13 @@ impl HttpServer {
     }
 
     pub(crate) fn with_426(upgrade_required: bool) -> HttpServer {
+        HttpServer::build(upgrade_required, None)
+    }
+
+    pub(crate) fn build(
+        upgrade_required: bool,
+        tls: Option<Result<tokio_rustls::TlsAcceptor, Error>>,
+    ) -> HttpServer {
         HttpServer {
             inner: Arc::new(HttpShared {
                 registry: Registry::new::<HttpServer>(),
@@ -185,6 +195,7 @@ impl HttpServer {
                 attached: Mutex::new(Vec::new()),
                 closed: Mutex::new(false),
                 closed_changed: Condvar::new(),
+                tls,
             }),
         }
     }
@@ -237,7 +248,10 @@ impl HttpServer {
             *state = HttpState::Listening;
         }
         *self.inner.alive.lock() = Some(KeepAlive::new());
-        let bound = bind(host, port, backlog);
+        let bound = match &self.inner.tls {
+            Some(Err(error)) => Err(error.clone()),
+            _ => bind(host, port, backlog),
+        };
         if let Ok(listener) = &bound {
             *self.inner.address.lock() = listener.local_addr().ok();
         }
@@ -279,6 +293,15 @@ impl HttpServer {
                         // As ws: small frames must not wait for Nagle's algorithm.
                         let _ = tcp.set_nodelay(true);
                         let server = self.clone();
+                        if let Some(Ok(tls)) = &self.inner.tls {
+                            let tls = tls.clone();
+                            crate::runtime::spawn(async move {
+                                if let Some(tls) = crate::tls::accept(tls, tcp, remote).await {
+                                    server.serve(TokioIo::new(tls), remote).await
+                                }
+                            });
+                            continue;
+                        }
                         crate::runtime::spawn(async move { server.serve(TokioIo::new(tcp), remote).await });
                     }
                     Err(e) => {
@@ -316,7 +339,7 @@ impl HttpServer {
         mut req: hyper::Request<Incoming>,
         remote: SocketAddr,
     ) -> Result<HttpResponse, Destroyed> {
-        let request = to_request(&req, remote);
+        let request = to_request(&req, remote).with_secure(self.inner.tls.is_some());
         let is_upgrade = req.headers().contains_key(http::header::UPGRADE)
             && header_has_token(req.headers(), http::header::CONNECTION, "upgrade");
         if is_upgrade {

@@ -70,11 +70,13 @@ mod emitter;
 mod error;
 mod event_target;
 pub mod http;
+pub mod https;
 mod message;
 mod options;
 mod request;
 mod runtime;
 mod timers;
+mod tls;
 #[allow(dead_code)]
 mod utf8_guard;
 mod websocket;

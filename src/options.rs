@@ -209,6 +209,31 @@ pub struct ClientOptions {
     pub close_timeout: Duration,
     /// See [`ServerOptions::auto_pong`].
     pub auto_pong: bool,
+    /// `wss://` only: the certificates to trust, PEM (one or more), instead of the
+    /// public roots (Node's `ca`, which also replaces the default roots). Use it for
+    /// a self-signed server certificate or a private CA.
+    ///
+    /// ```no_run
+    /// let ws = nodews::WebSocket::with_options("wss://localhost:8443", nodews::ClientOptions {
+    ///     ca: Some(std::fs::read("cert.pem").unwrap()),
+    ///     ..Default::default()
+    /// });
+    /// # let _ = ws;
+    /// ```
+    pub ca: Option<Vec<u8>>,
+    /// **DANGER**: `wss://` without checking the server's certificate at all (Node's
+    /// `rejectUnauthorized: false`). Anyone between you and the server can then read
+    /// and change the traffic; the connection is encrypted, not authenticated. For
+    /// tests and development only; prefer [`ca`](Self::ca). Default `false`.
+    ///
+    /// ```no_run
+    /// let ws = nodews::WebSocket::with_options("wss://localhost:8443", nodews::ClientOptions {
+    ///     danger_accept_invalid_certs: true, // never in production
+    ///     ..Default::default()
+    /// });
+    /// # let _ = ws;
+    /// ```
+    pub danger_accept_invalid_certs: bool,
 }
 
 impl Default for ClientOptions {
@@ -221,6 +246,8 @@ impl Default for ClientOptions {
             handshake_timeout: None,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
             auto_pong: true,
+            ca: None,
+            danger_accept_invalid_certs: false,
         }
     }
 }

@@ -21,12 +21,13 @@ use parking_lot::Mutex;
 #[derive(Clone, Debug)]
 pub struct Request(Arc<RequestInner>);
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct RequestInner {
     method: String,
     url: String,
     headers: Vec<(String, String)>,
     remote_address: Option<SocketAddr>,
+    secure: bool,
 }
 
 impl Request {
@@ -51,7 +52,17 @@ impl Request {
             url: url.into(),
             headers,
             remote_address,
+            secure: false,
         }))
+    }
+
+    /// Marks a request that came over TLS.
+    pub(crate) fn with_secure(self, secure: bool) -> Request {
+        if !secure {
+            return self;
+        }
+        let inner = Arc::unwrap_or_clone(self.0);
+        Request(Arc::new(RequestInner { secure, ..inner }))
     }
 
     /// `req.method`.
@@ -105,6 +116,16 @@ impl Request {
     /// ```
     pub fn remote_address(&self) -> Option<SocketAddr> {
         self.0.remote_address
+    }
+
+    /// `req.socket.encrypted`: `true` when the request came over TLS (an
+    /// [`https`](crate::https) server).
+    ///
+    /// ```
+    /// assert!(!nodews::Request::new("GET", "/", vec![], None).is_secure());
+    /// ```
+    pub fn is_secure(&self) -> bool {
+        self.0.secure
     }
 }
 

@@ -37,8 +37,9 @@ pub(crate) fn is_utf8_invalid(err: &io::Error) -> bool {
         .is_some_and(|e| e.downcast_ref::<Utf8Invalid>().is_some())
 }
 
-/// Unmasked text is validated through a stack buffer of this size.
-const CHUNK: usize = 1024;
+/// Masked non-ASCII text is unmasked through a stack buffer of this size (a
+/// multiple of 8, so the mask key stays aligned from one chunk to the next).
+const CHUNK: usize = 256;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Phase {
@@ -136,14 +137,23 @@ impl<S> Utf8Guard<S> {
                 Phase::Http => data = self.http(data),
                 Phase::Header => {
                     let have = usize::from(self.head_len);
-                    let need = header_len(&self.head[..have]);
-                    let take = (need - have).min(data.len());
+                    if have == 0 && data.len() >= 2 && header_len(data) <= data.len() {
+                        // Usually the whole header is in this read: parse it in place.
+                        let (head, rest) = data.split_at(header_len(data));
+                        data = rest;
+                        self.start_frame(head)?;
+                        continue;
+                    }
+                    // Otherwise collect it across reads. The 2nd byte tells its size.
+                    let take = (header_len(&self.head[..have]) - have).min(data.len());
                     self.head[have..have + take].copy_from_slice(&data[..take]);
                     self.head_len += take as u8;
                     data = &data[take..];
-                    // The 2nd byte tells the full size: loop to collect the rest.
-                    if have + take == header_len(&self.head[..have + take]) {
-                        self.start_frame()?;
+                    let have = have + take;
+                    if have == header_len(&self.head[..have]) {
+                        self.head_len = 0;
+                        let head = self.head;
+                        self.start_frame(&head[..have])?;
                     }
                 }
                 Phase::Payload => {
@@ -190,9 +200,7 @@ impl<S> Utf8Guard<S> {
     }
 
     /// A header is complete: decide what to do with its payload.
-    fn start_frame(&mut self) -> Result<(), Utf8Invalid> {
-        let h = self.head;
-        self.head_len = 0;
+    fn start_frame(&mut self, h: &[u8]) -> Result<(), Utf8Invalid> {
         let (fin, rsv, opcode, masked) =
             (h[0] & 0x80 != 0, h[0] & 0x70, h[0] & 0x0F, h[1] & 0x80 != 0);
         let (len, at) = match h[1] & 0x7F {
@@ -250,25 +258,23 @@ impl<S> Utf8Guard<S> {
 
     /// Validates text payload bytes, unmasking them first through a stack buffer.
     fn text(&mut self, data: &[u8]) -> Result<(), Utf8Invalid> {
+        // The mask from this payload offset on, 8 bytes at a time (0: not masked).
+        let key = match self.masked {
+            true => u64::from_ne_bytes(std::array::from_fn(|k| self.mask[(self.mask_off + k) & 3])),
+            false => 0,
+        };
+        self.mask_off = (self.mask_off + data.len()) & 3;
+        // Most text is ASCII: then one pass over the high bits is enough.
+        if self.pending_len == 0 && is_ascii_masked(data, key) {
+            return Ok(());
+        }
         if !self.masked {
             return self.feed(data);
         }
         let mut buf = [0u8; CHUNK];
         for chunk in data.chunks(CHUNK) {
-            let key =
-                u32::from_ne_bytes(std::array::from_fn(|k| self.mask[(self.mask_off + k) & 3]));
             let out = &mut buf[..chunk.len()];
-            // Four bytes at a time (CHUNK is a multiple of 4, so the key stays aligned).
-            let mut words = out.chunks_exact_mut(4);
-            for (o, i) in (&mut words).zip(chunk.chunks_exact(4)) {
-                let w = u32::from_ne_bytes(i.try_into().unwrap()) ^ key;
-                o.copy_from_slice(&w.to_ne_bytes());
-            }
-            let tail = chunk.len() & !3;
-            for (k, o) in words.into_remainder().iter_mut().enumerate() {
-                *o = chunk[tail + k] ^ key.to_ne_bytes()[k];
-            }
-            self.mask_off = (self.mask_off + chunk.len()) & 3;
+            unmask(out, chunk, key);
             self.feed(out)?;
         }
         Ok(())
@@ -317,6 +323,36 @@ fn header_len(head: &[u8]) -> usize {
         _ => 0,
     };
     2 + len + if b1 & 0x80 != 0 { 4 } else { 0 }
+}
+
+/// Whether `data` masked with `key` is ASCII once unmasked (no high bit set).
+fn is_ascii_masked(data: &[u8], key: u64) -> bool {
+    let mut words = data.chunks_exact(8);
+    let mut high = 0;
+    for w in &mut words {
+        high |= u64::from_ne_bytes(w.try_into().unwrap()) ^ key;
+    }
+    for (b, k) in words.remainder().iter().zip(key.to_ne_bytes()) {
+        high |= u64::from(b ^ k);
+    }
+    high & 0x8080_8080_8080_8080 == 0
+}
+
+/// `out = data ^ key`, 8 bytes at a time.
+fn unmask(out: &mut [u8], data: &[u8], key: u64) {
+    let mut outs = out.chunks_exact_mut(8);
+    for (o, w) in (&mut outs).zip(data.chunks_exact(8)) {
+        o.copy_from_slice(&(u64::from_ne_bytes(w.try_into().unwrap()) ^ key).to_ne_bytes());
+    }
+    let tail = &data[data.len() & !7..];
+    for ((o, b), k) in outs
+        .into_remainder()
+        .iter_mut()
+        .zip(tail)
+        .zip(key.to_ne_bytes())
+    {
+        *o = b ^ k;
+    }
 }
 
 fn invalid() -> io::Error {

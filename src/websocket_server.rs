@@ -409,7 +409,7 @@ impl WebSocketServer {
             };
             let info = VerifyInfo {
                 origin: request.header(origin_header).map(str::to_string),
-                secure: false,
+                secure: request.is_secure(),
                 req: request.clone(),
             };
             let verdict = match &verify.0 {

@@ -322,3 +322,41 @@ fn broadcast_example_relays_to_everyone_including_the_sender() {
         ws.wait_close();
     }
 }
+
+#[test]
+fn wss_example_serves_tls_with_its_generated_certificate() {
+    let port = free_port();
+    let cert_path =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("wss-example-{port}.pem"));
+    let mut child = Command::new(example("wss"))
+        .env("PORT", port.to_string())
+        .env("CERT_OUT", &cert_path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let log = lines_of(&mut child);
+    let _server = Running(child);
+    log.wait_contains(&format!("listening on port {port}"));
+    let ws = WebSocket::with_options(
+        &format!("wss://localhost:{port}"),
+        nodews::ClientOptions {
+            ca: Some(std::fs::read(&cert_path).unwrap()),
+            ..Default::default()
+        },
+    );
+    let received = Log::new();
+    let (l1, l2) = (received.clone(), received.clone());
+    ws.on("message", move |ws: WebSocket, data: Message| {
+        l1.push(format!("message {data}"));
+        ws.send("hello over wss");
+        ws.close();
+    });
+    ws.on("error", move |e: nodews::Error| {
+        l2.push(format!("error {e}"))
+    });
+    ws.wait_close();
+    assert_eq!(received.entries(), vec!["message something"]);
+    log.wait_contains("received: hello over wss");
+    let _ = std::fs::remove_file(cert_path);
+}

@@ -1,0 +1,155 @@
+//! `nodews::https`: Node's `https.createServer({ cert, key }, handler)`. It returns
+//! the same [`HttpServer`] as [`http::create_server`](crate::http::create_server):
+//! `listen`, its events and `ServerOptions { server }` work unchanged, and the
+//! WebSocket servers attached to it serve `wss://`. TLS is rustls's.
+//!
+//! ```no_run
+//! use nodews::https::{self, TlsOptions};
+//! use nodews::{ServerOptions, WebSocket, WebSocketServer};
+//!
+//! // const server = createServer({ cert: readFileSync('cert.pem'), key: readFileSync('key.pem') });
+//! let server = https::new_server(TlsOptions {
+//!     cert: std::fs::read("cert.pem").unwrap(),
+//!     key: std::fs::read("key.pem").unwrap(),
+//! });
+//! // const wss = new WebSocketServer({ server });
+//! let wss = WebSocketServer::new(ServerOptions { server: Some(server.clone()), ..Default::default() });
+//! wss.on("connection", |ws: WebSocket| ws.send("something"));
+//! server.listen(8080, || {});
+//! nodews::run();
+//! ```
+//!
+//! A certificate or key that cannot be used is reported when the server listens, as
+//! its `error` event (code `WS_ERR_TLS`), after which it closes, like a port that
+//! cannot be bound; call [`TlsOptions::validate`] to find out before. A client that
+//! fails its TLS handshake (it is not TLS, does not trust the certificate, or takes
+//! more than Node's 120 s) only loses its own connection; that is logged at `debug`.
+//! Upgrade requests on such a server have [`Request::is_secure`] and
+//! [`VerifyInfo::secure`](crate::VerifyInfo::secure) set.
+//!
+//! # Clients
+//!
+//! [`WebSocket::new`](crate::WebSocket::new) takes `wss://` (and `https://`) URLs.
+//! The server's certificate is checked against the public roots (`webpki-roots`),
+//! or only against [`ClientOptions::ca`](crate::ClientOptions::ca) when given, for the
+//! host of the URL. A refused certificate is the socket's `error` event, then `close`
+//! with 1006, with Node's codes:
+//!
+//! | [`Error::code`] | when |
+//! |---|---|
+//! | `DEPTH_ZERO_SELF_SIGNED_CERT` | the certificate is self-signed and not trusted (pass it as `ca`) |
+//! | `UNABLE_TO_VERIFY_LEAF_SIGNATURE` | its issuer is not trusted |
+//! | `ERR_TLS_CERT_ALTNAME_INVALID` | it is not for the URL's host |
+//! | `CERT_HAS_EXPIRED`, `CERT_NOT_YET_VALID`, `CERT_REVOKED`, `CERT_SIGNATURE_FAILURE` | as named |
+//! | `WS_ERR_TLS` | any other TLS failure (e.g. the server does not speak TLS), or a bad `ca` |
+//!
+//! ```no_run
+//! let ws = nodews::WebSocket::with_options("wss://localhost:8443", nodews::ClientOptions {
+//!     ca: Some(std::fs::read("cert.pem").unwrap()),
+//!     ..Default::default()
+//! });
+//! ws.on("error", |e: nodews::Error| eprintln!("{}: {e}", e.code()));
+//! nodews::run();
+//! ```
+
+use crate::http::{HttpServer, ServerResponse};
+use crate::{Error, Request};
+
+/// The TLS part of Node's `https.createServer(options)`: `{ cert, key }`, both PEM.
+///
+/// ```
+/// let options = nodews::https::TlsOptions {
+///     cert: b"-----BEGIN CERTIFICATE-----\n...".to_vec(),
+///     key: b"-----BEGIN PRIVATE KEY-----\n...".to_vec(),
+/// };
+/// # let _ = options;
+/// ```
+#[derive(Clone)]
+pub struct TlsOptions {
+    /// The certificate chain, PEM: the server's certificate first, then any
+    /// intermediates (Node's `cert`).
+    pub cert: Vec<u8>,
+    /// The private key of the first certificate, PEM: PKCS#8 (`BEGIN PRIVATE KEY`),
+    /// PKCS#1 (`BEGIN RSA PRIVATE KEY`) or SEC1 (`BEGIN EC PRIVATE KEY`) (Node's `key`).
+    pub key: Vec<u8>,
+}
+
+impl TlsOptions {
+    /// `{ cert, key }` from PEM text or bytes, e.g. what `std::fs::read` returns.
+    ///
+    /// ```no_run
+    /// let options = nodews::https::TlsOptions::from_pem(
+    ///     std::fs::read("cert.pem").unwrap(),
+    ///     std::fs::read("key.pem").unwrap(),
+    /// );
+    /// # let _ = options;
+    /// ```
+    pub fn from_pem(cert: impl Into<Vec<u8>>, key: impl Into<Vec<u8>>) -> TlsOptions {
+        TlsOptions {
+            cert: cert.into(),
+            key: key.into(),
+        }
+    }
+
+    /// Checks that the certificate and key can serve TLS, as Node's
+    /// `https.createServer` does when it throws; the servers made from options that
+    /// fail here emit the same error when they listen.
+    ///
+    /// ```
+    /// let bad = nodews::https::TlsOptions::from_pem("not a certificate", "not a key");
+    /// let error = bad.validate().unwrap_err();
+    /// assert_eq!(error.code(), "WS_ERR_TLS");
+    /// assert!(error.message().contains("cert"), "{error}");
+    /// ```
+    pub fn validate(&self) -> Result<(), Error> {
+        crate::tls::acceptor(self).map(|_| ())
+    }
+}
+
+impl std::fmt::Debug for TlsOptions {
+    /// Never prints the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsOptions")
+            .field("cert", &format_args!("<{} bytes of PEM>", self.cert.len()))
+            .field("key", &format_args!("<redacted>"))
+            .finish()
+    }
+}
+
+/// `https.createServer({ cert, key }, (req, res) => ...)`: the handler becomes a
+/// `request` listener. A bad `cert` or `key` is the server's `error` event on
+/// `listen` (see the module docs).
+///
+/// ```no_run
+/// use nodews::https::{self, TlsOptions};
+/// let options = TlsOptions::from_pem(std::fs::read("cert.pem").unwrap(), std::fs::read("key.pem").unwrap());
+/// let server = https::create_server(options, |_req, res| {
+///     res.write_head(200, &[("Content-Type", "text/plain")]);
+///     res.end("hello over TLS\n");
+/// });
+/// server.on("error", |e: nodews::Error| eprintln!("{e}"));
+/// server.listen(8443, || println!("https on 8443"));
+/// nodews::run();
+/// ```
+pub fn create_server(
+    options: TlsOptions,
+    handler: impl FnMut(Request, ServerResponse) + Send + 'static,
+) -> HttpServer {
+    let server = new_server(options);
+    server.on("request", handler);
+    server
+}
+
+/// `https.createServer({ cert, key })` without a handler, as the ws README's
+/// "External HTTP/S server": plain requests get 404 until you add a `request`
+/// listener.
+///
+/// ```no_run
+/// use nodews::https::{self, TlsOptions};
+/// let options = TlsOptions::from_pem(std::fs::read("cert.pem").unwrap(), std::fs::read("key.pem").unwrap());
+/// let server = https::new_server(options);
+/// server.listen(8443, || {});
+/// ```
+pub fn new_server(options: TlsOptions) -> HttpServer {
+    HttpServer::build(false, Some(crate::tls::acceptor(&options)))
+}
