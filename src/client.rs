@@ -16,7 +16,9 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use crate::connection::{Command, Connection};
 use crate::runtime::{Gate, KeepAlive};
 use crate::tls::MaybeTlsStream;
-use crate::websocket::{CLOSE_EVENT, OPEN_EVENT, UNEXPECTED_RESPONSE_EVENT, UPGRADE_EVENT};
+use crate::websocket::{
+    CLOSE_EVENT, OPEN_EVENT, REDIRECT_EVENT, UNEXPECTED_RESPONSE_EVENT, UPGRADE_EVENT,
+};
 use crate::{ClientOptions, Error, Request, Response, WebSocket};
 
 /// The tungstenite settings nodews uses on both sides.
@@ -154,10 +156,12 @@ async fn connect(
     gate: std::sync::Arc<Gate>,
     alive: KeepAlive,
 ) {
+    // Redirects followed while connecting, emitted in order once events may start.
+    let mut redirects: Vec<(String, Request)> = Vec::new();
     let outcome = match target {
         Err(e) => Err(Failure::Error(e)),
         Ok(target) => {
-            let handshake = handshake(&socket, target, &options);
+            let handshake = follow_redirects(&socket, target, &options, &mut redirects);
             let timed = async {
                 match options.handshake_timeout {
                     Some(limit) => {
@@ -194,6 +198,9 @@ async fn connect(
     };
 
     gate.wait().await;
+    for (url, request) in redirects {
+        socket.emit(REDIRECT_EVENT, &[&url, &request]);
+    }
     let outcome = match outcome {
         // Closed before the code that created it returned to the event loop: as in
         // Node, the handshake is abandoned even if it already succeeded.
@@ -252,6 +259,55 @@ enum Failure {
 }
 
 type ClientStream = async_tungstenite::WebSocketStream<TokioAdapter<MaybeTlsStream>>;
+
+/// The handshake, following 3xx answers when `follow_redirects` is on (ws's
+/// `followRedirects`/`maxRedirects`).
+async fn follow_redirects(
+    socket: &WebSocket,
+    mut target: Target,
+    options: &ClientOptions,
+    redirects: &mut Vec<(String, Request)>,
+) -> Result<(ClientStream, Response), Failure> {
+    loop {
+        let current = target.uri.clone();
+        match handshake(socket, target, options).await {
+            Err(Failure::Refused(request, response))
+                if options.follow_redirects
+                    && (300..400).contains(&response.status())
+                    && response.header("location").is_some() =>
+            {
+                if redirects.len() >= options.max_redirects {
+                    return Err(Failure::Error(Error::new(
+                        "WS_ERR_MAX_REDIRECTS",
+                        "Maximum redirects exceeded",
+                    )));
+                }
+                let next = resolve_location(&current, response.header("location").unwrap_or("/"));
+                target = parse_url(&next).map_err(Failure::Error)?;
+                redirects.push((next, request));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A `Location` header against the URL that answered with it.
+fn resolve_location(base: &Uri, location: &str) -> String {
+    let has_scheme = ["ws://", "wss://", "http://", "https://"]
+        .iter()
+        .any(|s| location.to_ascii_lowercase().starts_with(s));
+    if has_scheme {
+        return location.to_string();
+    }
+    let scheme = base.scheme_str().unwrap_or("ws");
+    let authority = base.authority().map_or("", |a| a.as_str());
+    if location.starts_with('/') {
+        format!("{scheme}://{authority}{location}")
+    } else {
+        let dir = base.path().rsplit_once('/').map_or("", |(d, _)| d);
+        format!("{scheme}://{authority}{dir}/{location}")
+    }
+}
 
 async fn handshake(
     socket: &WebSocket,

@@ -234,6 +234,12 @@ pub struct ClientOptions {
     /// # let _ = ws;
     /// ```
     pub danger_accept_invalid_certs: bool,
+    /// Follow 3xx answers to the upgrade request (ws's `followRedirects`), emitting
+    /// `redirect` for each. Default `false`: a 3xx is an `unexpected-response`.
+    pub follow_redirects: bool,
+    /// How many redirects to follow before failing with "Maximum redirects exceeded".
+    /// Default 10, as ws.
+    pub max_redirects: usize,
 }
 
 impl Default for ClientOptions {
@@ -248,6 +254,8 @@ impl Default for ClientOptions {
             auto_pong: true,
             ca: None,
             danger_accept_invalid_certs: false,
+            follow_redirects: false,
+            max_redirects: 10,
         }
     }
 }

@@ -68,6 +68,7 @@ pub(crate) const PING_EVENT: usize = 4;
 pub(crate) const PONG_EVENT: usize = 5;
 pub(crate) const UPGRADE_EVENT: usize = 6;
 pub(crate) const UNEXPECTED_RESPONSE_EVENT: usize = 7;
+pub(crate) const REDIRECT_EVENT: usize = 8;
 
 impl EmitterKind for WebSocket {
     const NAME: &'static str = "WebSocket";

@@ -275,3 +275,71 @@ fn sync_verify_client_rejects_with_401() {
     assert_eq!(log.entries(), vec!["Unexpected server response: 401"]);
     server.close();
 }
+
+/// `follow_redirects`: a 302 to another path is followed (with a `redirect` event);
+/// a redirect loop fails with "Maximum redirects exceeded"; without the option a 302
+/// is an unexpected response.
+#[test]
+fn redirects_are_followed_and_bounded() {
+    let server = HttpServer::new();
+    let wss = WebSocketServer::new(ServerOptions {
+        no_server: true,
+        ..Default::default()
+    });
+    wss.on("connection", |ws: WebSocket, req: Request| {
+        ws.send(format!("landed on {}", req.url()))
+    });
+    let w = wss.clone();
+    server.on(
+        "upgrade",
+        move |request: Request, socket: Socket, head: Bytes| match request.url() {
+            "/start" => socket.end("HTTP/1.1 302 Found\r\nLocation: /final\r\n\r\n"),
+            "/loop" => socket.end("HTTP/1.1 301 Moved Permanently\r\nLocation: /loop\r\n\r\n"),
+            _ => {
+                let wss = w.clone();
+                w.handle_upgrade(
+                    &request,
+                    socket,
+                    head,
+                    move |ws: WebSocket, request: Request| {
+                        wss.emit("connection", &[&ws, &request]);
+                    },
+                );
+            }
+        },
+    );
+    let port = listen(&server);
+    let follow = ClientOptions {
+        follow_redirects: true,
+        max_redirects: 3,
+        ..Default::default()
+    };
+
+    let ws = WebSocket::with_options(&format!("ws://127.0.0.1:{port}/start"), follow.clone());
+    let log = Log::new();
+    let (l1, l2) = (log.clone(), log.clone());
+    ws.on("redirect", move |url: String, req: Request| {
+        l1.push(format!("redirect {url} from {}", req.url()))
+    });
+    ws.on("message", move |ws: WebSocket, data: nodews::Message| {
+        l2.push(data.to_string());
+        ws.close();
+    });
+    ws.wait_close();
+    assert_eq!(
+        log.entries(),
+        vec![
+            format!("redirect ws://127.0.0.1:{port}/final from /start"),
+            "landed on /final".to_string()
+        ]
+    );
+
+    let looping = first_message(&format!("ws://127.0.0.1:{port}/loop"), follow);
+    assert_eq!(looping, vec!["error Maximum redirects exceeded"]);
+    let not_followed = first_message(
+        &format!("ws://127.0.0.1:{port}/start"),
+        ClientOptions::default(),
+    );
+    assert_eq!(not_followed, vec!["refused 302 - "]);
+    server.close();
+}
