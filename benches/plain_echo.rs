@@ -29,7 +29,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 
 /// As `src/options.rs`.
-const READ_BUFFER_SIZE: usize = 16 * 1024;
+const READ_BUFFER_SIZE: usize = 64 * 1024;
 const MAX_PAYLOAD: usize = 100 * 1024 * 1024;
 
 type Clients = Arc<Mutex<Vec<(u64, mpsc::UnboundedSender<Message>)>>>;

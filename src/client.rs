@@ -11,11 +11,11 @@ use async_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError, Url
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use http::Uri;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::connection::{Command, Connection};
 use crate::runtime::{Gate, KeepAlive};
 use crate::tls::MaybeTlsStream;
+use crate::utf8_guard::Utf8Guard;
 use crate::websocket::{
     CLOSE_EVENT, OPEN_EVENT, REDIRECT_EVENT, UNEXPECTED_RESPONSE_EVENT, UPGRADE_EVENT,
 };
@@ -76,12 +76,11 @@ impl WebSocket {
     /// # let _ = ws;
     /// ```
     pub fn with_options(url: &str, options: ClientOptions) -> WebSocket {
-        let (tx, rx) = unbounded_channel();
-        let socket = WebSocket::from_parts(url.to_string(), WebSocket::CONNECTING, tx);
+        let socket = WebSocket::from_parts(url.to_string(), WebSocket::CONNECTING);
         let gate = Gate::for_current_thread();
         let alive = KeepAlive::new();
         let target = parse_url(url);
-        crate::runtime::spawn(connect(socket.clone(), target, options, rx, gate, alive));
+        crate::runtime::spawn(connect(socket.clone(), target, options, gate, alive));
         socket
     }
 
@@ -152,7 +151,6 @@ async fn connect(
     socket: WebSocket,
     target: Result<Target, Error>,
     options: ClientOptions,
-    mut commands: UnboundedReceiver<Command>,
     gate: std::sync::Arc<Gate>,
     alive: KeepAlive,
 ) {
@@ -180,7 +178,7 @@ async fn connect(
             // `close()`/`terminate()` while connecting abort the attempt, as in ws.
             let aborted = async {
                 loop {
-                    match commands.recv().await {
+                    match std::future::poll_fn(|cx| socket.inner.commands.poll_pop(cx)).await {
                         Some(Command::Close(_)) | Some(Command::Terminate) => return,
                         Some(_) => {}
                         None => pending::<()>().await,
@@ -223,7 +221,7 @@ async fn connect(
             socket.set_ready_state(WebSocket::OPEN);
             socket.emit(UPGRADE_EVENT, &[&response]);
             socket.emit(OPEN_EVENT, &[]);
-            Connection::new(socket, stream, commands, options.close_timeout, alive)
+            Connection::new(socket, stream, options.close_timeout, alive)
                 .run()
                 .await;
         }
@@ -258,7 +256,7 @@ enum Failure {
     Refused(Request, Response),
 }
 
-type ClientStream = async_tungstenite::WebSocketStream<TokioAdapter<MaybeTlsStream>>;
+type ClientStream = async_tungstenite::WebSocketStream<Utf8Guard<TokioAdapter<MaybeTlsStream>>>;
 
 /// The handshake, following 3xx answers when `follow_redirects` is on (ws's
 /// `followRedirects`/`maxRedirects`).
@@ -357,9 +355,9 @@ async fn handshake(
     );
 
     let config = ws_config(options.max_payload);
-    match async_tungstenite::client_async_with_config(request, TokioAdapter::new(io), Some(config))
-        .await
-    {
+    // Under tungstenite: fails bad UTF-8 as it arrives, not when a frame is complete.
+    let io = Utf8Guard::client_after_http(TokioAdapter::new(io)).max_payload(options.max_payload);
+    match async_tungstenite::client_async_with_config(request, io, Some(config)).await {
         Ok((stream, response)) => {
             let protocol = response
                 .headers()

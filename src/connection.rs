@@ -40,7 +40,6 @@ use async_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use futures_util::io::{AsyncRead, AsyncWrite};
 use futures_util::task::AtomicWaker;
 use futures_util::{Sink, Stream};
-use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Sleep;
 
 use crate::runtime::KeepAlive;
@@ -84,7 +83,6 @@ enum End {
 pub(crate) struct Connection<S> {
     socket: WebSocket,
     stream: WebSocketStream<S>,
-    commands: UnboundedReceiver<Command>,
     close_timeout: Duration,
     /// We sent (or tungstenite auto-replied with) a close frame.
     close_sent: bool,
@@ -153,7 +151,44 @@ pub(crate) fn submit(socket: &WebSocket, command: Command) -> Result<(), Command
     });
     match command {
         None => Ok(()),
-        Some(command) => socket.inner.commands.send(command).map_err(|e| e.0),
+        Some(command) => socket.inner.commands.push(command),
+    }
+}
+
+/// A socket's command queue: handles push from any thread, the socket's task pops.
+/// (A `VecDeque` behind a lock rather than a channel: it allocates nothing until the
+/// first command, which matters for thousands of idle sockets.)
+#[derive(Default)]
+pub(crate) struct CommandQueue {
+    queue: parking_lot::Mutex<std::collections::VecDeque<Command>>,
+    closed: AtomicBool,
+    task: AtomicWaker,
+}
+
+impl CommandQueue {
+    fn push(&self, command: Command) -> Result<(), Command> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(command);
+        }
+        self.queue.lock().push_back(command);
+        self.task.wake();
+        Ok(())
+    }
+
+    /// The next command, or `None` once the queue is closed and empty.
+    pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Option<Command>> {
+        self.task.register(cx.waker());
+        match self.queue.lock().pop_front() {
+            Some(command) => Poll::Ready(Some(command)),
+            None if self.closed.load(Ordering::Acquire) => Poll::Ready(None),
+            None => Poll::Pending,
+        }
+    }
+
+    /// Refuses further commands and returns those still queued.
+    fn close(&self) -> std::collections::VecDeque<Command> {
+        self.closed.store(true, Ordering::Release);
+        std::mem::take(&mut *self.queue.lock())
     }
 }
 
@@ -164,7 +199,6 @@ where
     pub(crate) fn new(
         socket: WebSocket,
         stream: WebSocketStream<S>,
-        commands: UnboundedReceiver<Command>,
         close_timeout: Duration,
         alive: KeepAlive,
     ) -> Self {
@@ -175,7 +209,6 @@ where
         Connection {
             socket,
             stream,
-            commands,
             close_timeout,
             close_sent: false,
             close_received: None,
@@ -200,7 +233,7 @@ where
         let mut budget = READ_BUDGET;
         loop {
             // 1. Commands from handles (including sends made by the listeners just run).
-            while let Poll::Ready(Some(command)) = self.commands.poll_recv(cx) {
+            while let Poll::Ready(Some(command)) = self.socket.inner.commands.poll_pop(cx) {
                 if let Some(end) = self.apply(command) {
                     return Poll::Ready(end);
                 }
@@ -417,6 +450,14 @@ where
 
     fn read_failed(&mut self, error: WsError) -> End {
         match error {
+            // Utf8Guard, under tungstenite: bad UTF-8 in a text frame still arriving.
+            WsError::Io(e) if crate::utf8_guard::is_utf8_invalid(&e) => End::Failed(
+                Error::new(
+                    "WS_ERR_INVALID_UTF8",
+                    "Invalid WebSocket frame: invalid UTF-8 sequence",
+                )
+                .with_close_code(1007),
+            ),
             WsError::Io(_) | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
                 End::Dropped
             }
@@ -467,8 +508,7 @@ where
         for cb in self.unflushed_callbacks.drain(..) {
             call_back(cb, Some(closing_error()));
         }
-        self.commands.close();
-        while let Ok(command) = self.commands.try_recv() {
+        for command in self.socket.inner.commands.close() {
             if let Command::Send {
                 callback: Some(cb), ..
             } = command

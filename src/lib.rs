@@ -77,7 +77,6 @@ mod request;
 mod runtime;
 mod timers;
 mod tls;
-#[allow(dead_code)]
 mod utf8_guard;
 mod websocket;
 mod websocket_server;

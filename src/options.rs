@@ -18,9 +18,10 @@ use crate::Request;
 pub const DEFAULT_MAX_PAYLOAD: usize = 100 * 1024 * 1024;
 /// ws's `CLOSE_TIMEOUT`: how long to wait for the peer's answer to a close frame.
 pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Read buffer per connection. tungstenite's 128 KiB default is kept for every
-/// connection and zero-filled before each read; 16 KiB costs less memory and CPU.
-pub(crate) const READ_BUFFER_SIZE: usize = 16 * 1024;
+/// The most one read from the network takes. With the vendored tungstenite (see
+/// vendor/README.md) reads go through a per-thread scratch buffer, so this costs no
+/// memory per connection; large reads mean fewer system calls for large messages.
+pub(crate) const READ_BUFFER_SIZE: usize = 64 * 1024;
 
 /// What `verify_client` sees (ws's `info`): the origin, whether TLS is used, the request.
 #[derive(Clone, Debug)]

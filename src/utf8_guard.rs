@@ -2,12 +2,14 @@
 //!
 //! tungstenite validates a text frame only once its whole payload has been read, so
 //! a peer that sends `valid… 0xF4 0x90 …` slowly keeps the connection open until the
-//! frame ends (Autobahn 6.4.3/6.4.4 "NON-STRICT"). ws checks each chunk as it arrives.
+//! frame ends (Autobahn 6.4.3/6.4.4 "NON-STRICT"); we fail fast instead.
 //! This transport sits *under* tungstenite and follows the frames in the byte stream
 //! it hands up: it unmasks text payload bytes into a stack buffer (tungstenite still
 //! gets the original bytes) and validates them incrementally across reads and across
-//! the continuation frames of a message. On the first bad byte the read fails with
-//! [`Utf8Invalid`] (an `io::ErrorKind::InvalidData` error), and every later read too.
+//! the continuation frames of a message. On the first bad byte, reading fails with
+//! [`Utf8Invalid`] (an `io::ErrorKind::InvalidData` error) from then on; frames
+//! before the bad one in the same read are handed up first, so their messages are
+//! still delivered (as ws does: it parses frames in order).
 //!
 //! Anything that tungstenite rejects by itself (RSV bits, wrong masking, reserved
 //! opcodes, bad fragmentation or control frames, oversized frames, data after a
@@ -80,7 +82,7 @@ pub(crate) struct Utf8Guard<S> {
     mask: [u8; 4],
     /// Payload bytes of the current frame seen so far, modulo 4 (the mask offset).
     mask_off: usize,
-    /// A data message is in progress (its first frame had no FIN): is it text?
+    /// Inside a data message: is it text? (`None` between messages.)
     message: Option<bool>,
     message_len: u64,
     /// The start of a UTF-8 sequence cut by a read or frame boundary.
@@ -130,9 +132,13 @@ impl<S> Utf8Guard<S> {
         }
     }
 
-    /// Follows `data`, the next bytes of the stream. `Err` on invalid UTF-8.
-    fn inspect(&mut self, mut data: &[u8]) -> Result<(), Utf8Invalid> {
+    /// Follows `data`, the next bytes of the stream. On invalid UTF-8, `Err` with
+    /// an offset in `data` before which all frames are complete and valid, and
+    /// past which the bad frame is never complete (so tungstenite reads again).
+    fn inspect(&mut self, mut data: &[u8]) -> Result<(), usize> {
+        let total = data.len();
         while !data.is_empty() {
+            let at = total - data.len();
             match self.phase {
                 Phase::Http => data = self.http(data),
                 Phase::Header => {
@@ -141,7 +147,7 @@ impl<S> Utf8Guard<S> {
                         // Usually the whole header is in this read: parse it in place.
                         let (head, rest) = data.split_at(header_len(data));
                         data = rest;
-                        self.start_frame(head)?;
+                        self.start_frame(head).map_err(|_| at)?;
                         continue;
                     }
                     // Otherwise collect it across reads. The 2nd byte tells its size.
@@ -153,18 +159,18 @@ impl<S> Utf8Guard<S> {
                     if have == header_len(&self.head[..have]) {
                         self.head_len = 0;
                         let head = self.head;
-                        self.start_frame(&head[..have])?;
+                        self.start_frame(&head[..have]).map_err(|_| at)?;
                     }
                 }
                 Phase::Payload => {
                     let n = self.remaining.min(data.len() as u64) as usize;
                     if self.check {
-                        self.text(&data[..n])?;
+                        self.text(&data[..n]).map_err(|_| at)?;
                     }
                     self.remaining -= n as u64;
                     data = &data[n..];
                     if self.remaining == 0 {
-                        self.end_frame()?;
+                        self.end_frame().map_err(|_| at)?;
                     }
                 }
                 Phase::Off | Phase::Failed => return Ok(()),
@@ -373,13 +379,15 @@ impl<S: AsyncRead + Unpin> AsyncRead for Utf8Guard<S> {
             Poll::Ready(Ok(n)) => n,
             other => return other,
         };
-        // Fail the whole read even if it also holds earlier, valid frames: the
-        // connection is failed anyway (ws does the same).
-        if this.inspect(&buf[..n]).is_err() {
-            this.phase = Phase::Failed;
-            return Poll::Ready(Err(invalid()));
+        match this.inspect(&buf[..n]) {
+            Ok(()) => Poll::Ready(Ok(n)),
+            Err(at) => {
+                this.phase = Phase::Failed;
+                // Hand up what precedes the bad frame (the rest is dropped: the
+                // connection is failed); the next read fails. 0 would mean EOF.
+                Poll::Ready(if at > 0 { Ok(at) } else { Err(invalid()) })
+            }
         }
-        Poll::Ready(Ok(n))
     }
 }
 
@@ -471,8 +479,14 @@ mod tests {
         let mut g = guard(Chunked(chunks.iter().map(|c| c.to_vec()).collect()));
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let (mut out, mut buf) = (Vec::new(), vec![0u8; 1 << 18]);
-        for i in 0..chunks.len() {
+        for (i, chunk) in chunks.iter().enumerate() {
             match Pin::new(&mut g).poll_read(&mut cx, &mut buf) {
+                // A short read hands up the frames before a bad one.
+                Poll::Ready(Ok(n)) if n < chunk.len() => {
+                    let again = Pin::new(&mut g).poll_read(&mut cx, &mut buf);
+                    assert!(matches!(again, Poll::Ready(Err(ref e)) if is_utf8_invalid(e)));
+                    return Err(i);
+                }
                 Poll::Ready(Ok(n)) => out.extend_from_slice(&buf[..n]),
                 Poll::Ready(Err(e)) => {
                     assert!(is_utf8_invalid(&e));
@@ -589,6 +603,24 @@ mod tests {
         }
         for res in both(|m| vec![text(b"ok\xe2\x82", m)]) {
             assert_eq!(res, Err(0));
+        }
+    }
+
+    #[test]
+    fn frames_before_the_bad_one_are_handed_up() {
+        for masked in [true, false] {
+            let good = [text(b"ok", masked), frame(true, 9, b"", masked)].concat();
+            let read = [&good[..], &text(b"\xff", masked)].concat();
+            let mut g = Utf8Guard::server(Chunked([read.clone()].into()));
+            g.masked = masked;
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            let mut buf = [0u8; 64];
+            let first = Pin::new(&mut g).poll_read(&mut cx, &mut buf);
+            // Up to the bad frame's payload: tungstenite waits for the rest of it.
+            let n = if masked { 6 } else { 2 } + good.len();
+            assert!(matches!(first, Poll::Ready(Ok(m)) if m == n && buf[..n] == read[..n]));
+            let next = Pin::new(&mut g).poll_read(&mut cx, &mut buf);
+            assert!(matches!(next, Poll::Ready(Err(ref e)) if is_utf8_invalid(e)));
         }
     }
 

@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
-use tokio::sync::mpsc::UnboundedSender;
 
 use crate::connection::{Command, SendCallback};
 use crate::emitter::{Emit, EmitterKind, EventSpec, IntoListener, Origin, Registry, arg};
@@ -118,7 +117,7 @@ pub struct WebSocket {
 pub(crate) struct Shared {
     pub(crate) registry: Registry,
     pub(crate) ready_state: AtomicU8,
-    pub(crate) commands: UnboundedSender<Command>,
+    pub(crate) commands: crate::connection::CommandQueue,
     /// Bytes queued by `send` and not yet written to the network (ws's `bufferedAmount`).
     pub(crate) buffered: AtomicUsize,
     pub(crate) paused: AtomicBool,
@@ -160,16 +159,12 @@ impl WebSocket {
     /// The connection is closed (`WebSocket.CLOSED`).
     pub const CLOSED: u8 = 3;
 
-    pub(crate) fn from_parts(
-        url: String,
-        ready_state: u8,
-        commands: UnboundedSender<Command>,
-    ) -> WebSocket {
+    pub(crate) fn from_parts(url: String, ready_state: u8) -> WebSocket {
         WebSocket {
             inner: Arc::new(Shared {
                 registry: Registry::new::<WebSocket>(),
                 ready_state: AtomicU8::new(ready_state),
-                commands,
+                commands: Default::default(),
                 buffered: AtomicUsize::new(0),
                 paused: AtomicBool::new(false),
                 url,

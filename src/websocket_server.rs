@@ -19,13 +19,14 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
 use parking_lot::{Condvar, Mutex};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::connection::Connection;
 use crate::emitter::{Emit, EmitterKind, EventSpec, IntoListener, Origin, Registry, arg};
 use crate::http::{HttpServer, Socket};
 use crate::options::Verifier;
 use crate::runtime::{Gate, KeepAlive};
+use crate::utf8_guard::Utf8Guard;
 use crate::{Error, Headers, Request, ServerOptions, VerifyInfo, WebSocket};
 
 static EVENTS: &[EventSpec] = &[
@@ -197,7 +198,9 @@ impl WebSocketServer {
                 state: Mutex::new(State::Running),
                 closed: Mutex::new(false),
                 closed_changed: Condvar::new(),
-                alive: Mutex::new(owns_http.then(KeepAlive::new)),
+                // While listening, the HTTP server keeps run() waiting; from close() to
+                // the `close` event, this does.
+                alive: Mutex::new(None),
                 gate: Gate::for_current_thread(),
                 // Only a server that listens itself has a `listening` that `close` must follow.
                 listened: watch::Sender::new(!owns_http),
@@ -353,7 +356,9 @@ impl WebSocketServer {
             Box::new(move |upgraded| {
                 Box::pin(async move {
                     let config = crate::client::ws_config(server.inner.options.max_payload);
-                    let io = TokioAdapter::new(TokioIo::new(upgraded));
+                    // Under tungstenite: fails bad UTF-8 as it arrives (Autobahn 6.4.3/4).
+                    let io = Utf8Guard::server(TokioAdapter::new(TokioIo::new(upgraded)))
+                        .max_payload(server.inner.options.max_payload);
                     let stream =
                         WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
                     server
@@ -499,8 +504,7 @@ impl WebSocketServer {
     ) where
         S: futures_util::io::AsyncRead + futures_util::io::AsyncWrite + Unpin + Send + 'static,
     {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let socket = WebSocket::from_parts(String::new(), WebSocket::OPEN, tx);
+        let socket = WebSocket::from_parts(String::new(), WebSocket::OPEN);
         *socket.inner.protocol.lock() = protocol.unwrap_or_default();
         let alive = KeepAlive::new();
         let tracking = self.inner.options.client_tracking;
@@ -528,7 +532,6 @@ impl WebSocketServer {
         Connection::new(
             socket.clone(),
             stream,
-            rx,
             self.inner.options.close_timeout,
             alive,
         )
@@ -802,6 +805,10 @@ impl WebSocketServer {
             if *state != State::Running {
                 return;
             }
+            // Until `close` is emitted, this server can still fire: keep run() waiting.
+            // Set before the state changes: the last client's task may emit `close`
+            // (and drop this) as soon as it sees `Closing`.
+            *self.inner.alive.lock() = Some(KeepAlive::new());
             *state = State::Closing;
         }
         // As ws: stop taking upgrades; close the HTTP server only if it is our own.
@@ -809,13 +816,6 @@ impl WebSocketServer {
             http.detach(self);
             if self.inner.owns_http {
                 http.close();
-            }
-        }
-        {
-            // Until `close` is emitted, this server can still fire: keep run() waiting.
-            let mut alive = self.inner.alive.lock();
-            if alive.is_none() {
-                *alive = Some(KeepAlive::new());
             }
         }
         let no_clients =

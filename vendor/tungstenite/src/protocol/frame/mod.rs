@@ -99,6 +99,9 @@ where
     }
 }
 
+/// Size of the per-thread read scratch buffer (nodews patch): the most one read takes.
+const SCRATCH_SIZE: usize = 64 * 1024;
+
 /// A codec for WebSocket frames.
 #[derive(Debug)]
 pub(super) struct FrameCodec {
@@ -123,7 +126,9 @@ impl FrameCodec {
     /// Create a new frame codec.
     pub(super) fn new(in_buf_len: usize) -> Self {
         Self {
-            in_buffer: BytesMut::with_capacity(in_buf_len),
+            // nodews patch: allocated on demand (see `read_in`), so idle connections
+            // hold no read buffer.
+            in_buffer: BytesMut::new(),
             in_buf_max_read: in_buf_len.max(FrameHeader::MAX_SIZE),
             out_buffer: <_>::default(),
             max_out_buffer_len: usize::MAX,
@@ -230,14 +235,36 @@ impl FrameCodec {
         Ok(Some(frame))
     }
 
-    /// Read into available `in_buffer` capacity.
+    /// Read what the stream has into `in_buffer`.
+    ///
+    /// nodews patch: upstream zero-fills `in_buffer` up to its capacity before every
+    /// read and keeps that buffer for the life of the connection. Here each thread
+    /// reads into one scratch buffer (zeroed once) and copies only the bytes that
+    /// arrived; when a read would block with nothing buffered, the connection's buffer
+    /// is released, so an idle connection holds none.
     fn read_in(&mut self, stream: &mut impl Read) -> io::Result<usize> {
-        let len = self.in_buffer.len();
-        debug_assert!(self.in_buffer.capacity() > len);
-        self.in_buffer.resize(self.in_buffer.capacity().min(len + self.in_buf_max_read), 0);
-        let size = stream.read(&mut self.in_buffer[len..]);
-        self.in_buffer.truncate(len + size.as_ref().copied().unwrap_or(0));
-        size
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; SCRATCH_SIZE]);
+        }
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let want = self.in_buf_max_read.min(scratch.len());
+            match stream.read(&mut scratch[..want]) {
+                Ok(n) => {
+                    self.in_buffer.extend_from_slice(&scratch[..n]);
+                    Ok(n)
+                }
+                Err(e) => {
+                    if e.kind() == IoErrorKind::WouldBlock
+                        && self.in_buffer.is_empty()
+                        && self.header.is_none()
+                    {
+                        self.in_buffer = BytesMut::new();
+                    }
+                    Err(e)
+                }
+            }
+        })
     }
 
     /// Writes a frame into the `out_buffer`.
@@ -285,6 +312,10 @@ impl FrameCodec {
                 .into());
             }
             self.out_buffer.drain(0..len);
+        }
+        // nodews patch: do not keep a large write buffer after a large message.
+        if self.out_buffer.capacity() > SCRATCH_SIZE {
+            self.out_buffer = Vec::new();
         }
 
         Ok(())
