@@ -333,6 +333,14 @@ struct Entry {
     origin: Origin,
 }
 
+/// One shared empty list: thousands of sockets with few listeners allocate nothing
+/// for the events they do not listen to.
+fn no_listeners() -> Arc<[Entry]> {
+    static EMPTY: once_cell::sync::Lazy<Arc<[Entry]>> =
+        once_cell::sync::Lazy::new(|| Arc::from(Vec::new()));
+    EMPTY.clone()
+}
+
 /// The listeners of one emitter, one copy-on-write list per event.
 pub(crate) struct Registry {
     lists: Mutex<Vec<Arc<[Entry]>>>,
@@ -341,7 +349,7 @@ pub(crate) struct Registry {
 impl Registry {
     pub(crate) fn new<K: EmitterKind>() -> Registry {
         Registry {
-            lists: Mutex::new(K::events().iter().map(|_| Arc::from(Vec::new())).collect()),
+            lists: Mutex::new(K::events().iter().map(|_| no_listeners()).collect()),
         }
     }
 
@@ -418,7 +426,7 @@ impl Registry {
         let mut lists = self.lists.lock();
         for (i, list) in lists.iter_mut().enumerate() {
             if index.is_none_or(|n| n == i) {
-                *list = Arc::from(Vec::new());
+                *list = no_listeners();
             }
         }
     }

@@ -514,7 +514,12 @@ impl WebSocketServer {
         // The socket's reading starts only after the `connection` listeners (or the
         // `handle_upgrade` callback) return, so listeners they add see the first message.
         let panicked = match callback {
-            None => self.dispatch(CONNECTION_EVENT, &[&socket, &request]).await,
+            None => {
+                let panicked = self.dispatch(CONNECTION_EVENT, &[&socket, &request]).await;
+                // Not kept for the connection's life (listeners keep their own clones).
+                drop(request);
+                panicked
+            }
             Some(callback) => {
                 let ws = socket.clone();
                 match crate::runtime::call_user(move || callback(ws, request)) {
