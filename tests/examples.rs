@@ -91,7 +91,7 @@ fn check_server_lines(lines: &[String]) {
 
 fn run_client(mut child: Child) -> Vec<String> {
     let log = lines_of(&mut child);
-    let status = child.wait().unwrap();
+    let status = support::wait_child(&mut child, support::PATIENCE * 6);
     assert!(status.success(), "client failed: {status}");
     std::thread::sleep(std::time::Duration::from_millis(100)); // last lines of the pipe
     log.entries()
@@ -157,7 +157,7 @@ fn echo_example_echoes_text_and_binary() {
             }
         },
     );
-    ws.wait_close();
+    support::wait_closed(&ws);
     assert_eq!(
         log.entries(),
         vec![
@@ -188,7 +188,7 @@ fn first_reply(url: &str) -> String {
             l2.push(format!("refused {}", res.status()))
         },
     );
-    ws.wait_close();
+    support::wait_closed(&ws);
     log.entries().join("; ")
 }
 
@@ -222,7 +222,7 @@ fn auth_example_refuses_then_accepts() {
         ws.send("hi");
         ws.close();
     });
-    ws.wait_close();
+    support::wait_closed(&ws);
     log.wait_contains("Received message hi from user alice");
 }
 
@@ -239,7 +239,7 @@ fn client_ip_example_prints_both_addresses() {
         },
     );
     ws.on("open", |ws: WebSocket| ws.close());
-    ws.wait_close();
+    support::wait_closed(&ws);
     log.wait_contains("remote address: 127.0.0.1");
     log.wait_contains("forwarded for: 203.0.113.9");
 }
@@ -281,8 +281,8 @@ fn chat_example_serves_the_page_and_relays_to_others() {
     );
     a.close();
     b.close();
-    a.wait_close();
-    b.wait_close();
+    support::wait_closed(&a);
+    support::wait_closed(&b);
 }
 
 #[test]
@@ -319,7 +319,7 @@ fn broadcast_example_relays_to_everyone_including_the_sender() {
     );
     for ws in &sockets {
         ws.close();
-        ws.wait_close();
+        support::wait_closed(&ws);
     }
 }
 
@@ -355,7 +355,7 @@ fn wss_example_serves_tls_with_its_generated_certificate() {
     ws.on("error", move |e: nodews::Error| {
         l2.push(format!("error {e}"))
     });
-    ws.wait_close();
+    support::wait_closed(&ws);
     assert_eq!(received.entries(), vec!["message something"]);
     log.wait_contains("received: hello over wss");
     let _ = std::fs::remove_file(cert_path);

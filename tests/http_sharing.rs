@@ -37,7 +37,7 @@ fn first_message(url: &str, options: ClientOptions) -> Vec<String> {
             ))
         },
     );
-    ws.wait_close();
+    support::wait_closed(&ws);
     log.entries()
 }
 
@@ -271,7 +271,7 @@ fn sync_verify_client_rejects_with_401() {
     let log = Log::new();
     let l = log.clone();
     ws.on("error", move |e: Error| l.push(e.message().to_string()));
-    ws.wait_close();
+    support::wait_closed(&ws);
     assert_eq!(log.entries(), vec!["Unexpected server response: 401"]);
     server.close();
 }
@@ -325,7 +325,7 @@ fn redirects_are_followed_and_bounded() {
         l2.push(data.to_string());
         ws.close();
     });
-    ws.wait_close();
+    support::wait_closed(&ws);
     assert_eq!(
         log.entries(),
         vec![

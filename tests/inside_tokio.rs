@@ -25,7 +25,7 @@ fn api_works_inside_a_users_runtime() {
         });
         nodews::set_timeout(1, move || l.push("timer"));
         // Blocking waits are allowed here too: they park this thread, they don't panic.
-        ws.wait_close();
+        support::wait_closed(&ws);
         wss.close();
         wss.wait_close();
     });

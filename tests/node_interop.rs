@@ -46,7 +46,7 @@ fn node_client_against_nodews_server() {
         seen.contains(&"close 4321 done from node".to_string()),
         "{seen:?}"
     );
-    assert!(child.wait().unwrap().success());
+    assert!(support::wait_child(&mut child, support::PATIENCE * 6).success());
     wss.close();
 }
 
@@ -63,7 +63,7 @@ fn node_client_terminate_is_1006_here() {
     nodews::release_events();
     let mut child = node("interop_client.js", &[&url(port), "terminate"], &[]);
     assert_eq!(log.wait_for("close", |e| !e.is_empty()), vec!["1006"]);
-    child.wait().unwrap();
+    support::wait_child(&mut child, support::PATIENCE * 6);
     wss.close();
 }
 
@@ -146,7 +146,7 @@ fn nodews_client_against_node_server() {
     ws.on("close", move |code: u16, reason: String| {
         l.push(format!("close {code} {reason}"))
     });
-    ws.wait_close();
+    support::wait_closed(&ws);
     let mut entries = log.entries();
     assert_eq!(entries.remove(0), "text welcome ✓");
     assert_eq!(entries.pop().unwrap(), "close 4005 node says bye");
@@ -192,7 +192,7 @@ fn close_codes_with_node_server() {
         ws.on("close", move |code: u16, reason: String| {
             l.push(format!("close {code} {reason}"))
         });
-        ws.wait_close();
+        support::wait_closed(&ws);
         assert_eq!(log.entries(), vec![expected]);
     }
     let ws = WebSocket::new(&url(server.port));
@@ -200,7 +200,7 @@ fn close_codes_with_node_server() {
     ws.on("open", move |ws: WebSocket| {
         ws.close_with(3999, &r).unwrap()
     });
-    ws.wait_close();
+    support::wait_closed(&ws);
     let expected = format!("close 3999 {reason}");
     server
         .log
@@ -220,7 +220,7 @@ fn nodews_client_subprotocol_with_node_server() {
     });
     let l = log.clone();
     ws.on("error", move |e: Error| l.push(e.to_string()));
-    ws.wait_close();
+    support::wait_closed(&ws);
     assert_eq!(log.entries(), vec!["second"]);
 }
 
@@ -252,7 +252,11 @@ fn matrix_node_client_against_nodews_server() {
     nodews::release_events();
     let mut child = node("interop_matrix.js", &[&url(port)], &[]);
     let out = lines_of(&mut child);
-    assert!(child.wait().unwrap().success(), "{:?}", out.entries());
+    assert!(
+        support::wait_child(&mut child, support::PATIENCE * 6).success(),
+        "{:?}",
+        out.entries()
+    );
     let lines = out.wait_for("all lines", |e| e.len() == 2 * CODES.len() + 2);
     for code in CODES {
         assert!(
@@ -298,7 +302,7 @@ fn matrix_nodews_client_against_node_server() {
         ws.on("close", move |c: u16, reason: String| {
             l.push(format!("{c} {}", reason.len()))
         });
-        ws.wait_close();
+        support::wait_closed(&ws);
         assert_eq!(log.entries(), vec![format!("{code} 123")]);
         // Node closes.
         let ws = WebSocket::new(&url(server.port));
@@ -310,7 +314,7 @@ fn matrix_nodews_client_against_node_server() {
         ws.on("close", move |c: u16, reason: String| {
             l.push(format!("{c} {}", reason.len()))
         });
-        ws.wait_close();
+        support::wait_closed(&ws);
         assert_eq!(log.entries(), vec![format!("{code} 123")]);
     }
     let big = 16 * 1024 * 1024;
@@ -347,6 +351,6 @@ fn matrix_nodews_client_against_node_server() {
             }
         },
     );
-    ws.wait_close();
+    support::wait_closed(&ws);
     assert_eq!(log.entries(), vec!["text true", "binary true"]);
 }

@@ -108,7 +108,7 @@ fn nodews_wss_client_against_node_https_server() {
     ws.on("close", move |code: u16, reason: String| {
         l3.push(format!("close {code} {reason}"))
     });
-    ws.wait_close();
+    support::wait_closed(&ws);
     assert_eq!(
         log.entries(),
         vec![
@@ -143,7 +143,7 @@ fn nodews_wss_client_refuses_node_server_without_ca() {
         l1.push(format!("error {}", e.code()))
     });
     ws.on("close", move |code: u16| l2.push(format!("close {code}")));
-    ws.wait_close();
+    support::wait_closed(&ws);
     assert_eq!(
         log.entries(),
         vec!["error DEPTH_ZERO_SELF_SIGNED_CERT", "close 1006"]
@@ -199,7 +199,7 @@ fn node_wss_client_against_nodews_https_server() {
             "close 4321 done from node",
         ]
     );
-    assert!(child.wait().unwrap().success());
+    assert!(support::wait_child(&mut child, support::PATIENCE * 6).success());
     log.wait_contains("close 4321 done from node");
     assert_eq!(log.entries()[0], "connection secure=true");
     server.close();
@@ -224,7 +224,7 @@ fn node_wss_client_refuses_nodews_server_without_ca() {
             "close 1006 ",
         ]
     );
-    child.wait().unwrap();
+    support::wait_child(&mut child, support::PATIENCE * 6);
     assert!(log.entries().is_empty(), "{:?}", log.entries());
     server.close();
 }

@@ -91,7 +91,7 @@ fn round_trip(url: &str, options: ClientOptions) -> Vec<String> {
         l2.push(format!("error {} {}", e.code(), e.message()))
     });
     ws.on("close", move |code: u16| l3.push(format!("close {code}")));
-    ws.wait_close();
+    support::wait_closed(&ws);
     log.entries()
 }
 

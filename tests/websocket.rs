@@ -39,7 +39,7 @@ mod events {
         ws.on("close", move |code: u16, reason: String| {
             l.push(format!("close {code} {reason}"))
         });
-        ws.wait_close();
+        support::wait_closed(&ws);
         let entries = log.entries();
         let expected: Vec<String> = std::iter::once("open".to_string())
             .chain((0..100).map(|i| format!("m{i}")))
@@ -65,7 +65,7 @@ mod events {
             l.push("open");
             ws.close();
         });
-        ws.wait_close();
+        support::wait_closed(&ws);
         assert_eq!(log.entries(), vec!["open"]);
         wss.close();
     }
@@ -89,7 +89,7 @@ mod events {
         ws.on("open", |ws: WebSocket| ws.send("first"));
         log.wait_contains("got first");
         ws.close();
-        ws.wait_close();
+        support::wait_closed(&ws);
         wss.close();
     }
 
@@ -122,7 +122,7 @@ mod events {
         });
         log.wait_for("three listeners", |e| e.len() >= 3);
         ws.close_with(4001, "bye").unwrap();
-        ws.wait_close();
+        support::wait_closed(&ws);
         let mut entries = log.entries();
         let last = entries.pop().unwrap();
         assert_eq!(entries, vec!["on x", "added x", "node x"]);
@@ -167,7 +167,7 @@ mod close {
             let c = close.clone();
             ws.on("open", move |ws: WebSocket| c(&ws));
         }
-        ws.wait_close();
+        support::wait_closed(&ws);
         let server_seen = server_log.wait_for("server close", |e| !e.is_empty())[0].clone();
         wss.close();
         (client_log.entries()[0].clone(), server_seen)
@@ -228,7 +228,7 @@ mod close {
         assert_eq!(err.code(), "WS_ERR_INVALID_ARGUMENT");
         assert!(err.message().contains("123 bytes"), "{err}");
         ws.terminate();
-        ws.wait_close();
+        support::wait_closed(&ws);
     }
 
     /// A peer that never answers our close frame is dropped after `close_timeout`.
@@ -269,7 +269,7 @@ mod close {
         ws.on("open", |ws: WebSocket| ws.close_with(1000, "").unwrap());
         ws.on("close", move |code: u16| l.push(code.to_string()));
         let started = std::time::Instant::now();
-        ws.wait_close();
+        support::wait_closed(&ws);
         assert_eq!(log.entries(), vec!["1006"]);
         assert!(
             started.elapsed() < Duration::from_secs(2),
@@ -398,7 +398,7 @@ mod limits {
         let client_log = Log::new();
         let l = client_log.clone();
         ws.on("close", move |code: u16| l.push(format!("close {code}")));
-        ws.wait_close();
+        support::wait_closed(&ws);
         assert_eq!(client_log.entries(), vec!["close 1009"]);
         let seen = server_log.wait_contains("close 1006");
         assert_eq!(
@@ -435,7 +435,7 @@ mod ping_pong {
             l.push(format!("client pong {}", String::from_utf8_lossy(&data)));
             ws.close();
         });
-        ws.wait_close();
+        support::wait_closed(&ws);
         let entries = log.wait_for("both", |e| e.len() == 2);
         assert!(
             entries.contains(&"server ping hello".to_string()),
@@ -495,7 +495,7 @@ mod flow {
             vec!["p0", "p1", "p2"]
         );
         ws.close();
-        ws.wait_close();
+        support::wait_closed(&ws);
         wss.close();
     }
 
@@ -545,7 +545,7 @@ mod flow {
         );
         assert_eq!(ws.buffered_amount(), 0);
         ws.close();
-        ws.wait_close();
+        support::wait_closed(&ws);
         wss.close();
     }
 
@@ -564,7 +564,7 @@ mod flow {
             vec!["WS_ERR_INVALID_STATE"]
         );
         ws.close();
-        ws.wait_close();
+        support::wait_closed(&ws);
         wss.close();
     }
 
@@ -608,7 +608,7 @@ mod flow {
                 }
             },
         );
-        ws.wait_close();
+        support::wait_closed(&ws);
         assert_eq!(log.entries(), vec!["fragmented false", "bin true"]);
         wss.close();
     }
@@ -655,7 +655,7 @@ mod reentrancy {
         ws.on("close", move |code: u16| {
             l.push(format!("client close {code}"))
         });
-        ws.wait_close();
+        support::wait_closed(&ws);
         wss.wait_close();
         let entries = log.entries();
         assert!(
@@ -686,7 +686,7 @@ mod reentrancy {
         let log = Log::new();
         let l = log.clone();
         ws.on("close", move |code: u16| l.push(code.to_string()));
-        ws.wait_close();
+        support::wait_closed(&ws);
         assert_eq!(log.entries(), vec!["1006"]);
         wss.close();
     }
@@ -727,7 +727,7 @@ mod failures {
         bad.on("close", move |code: u16| {
             l.push(format!("bad client close {code}"))
         });
-        bad.wait_close();
+        support::wait_closed(&bad);
 
         let good = WebSocket::new(&url(port));
         good.on("open", |ws: WebSocket| ws.send("still here"));
@@ -736,7 +736,7 @@ mod failures {
             l.push(format!("good got {data}"));
             ws.close();
         });
-        good.wait_close();
+        support::wait_closed(&good);
         let entries = log.wait_for("good reply and the bad socket's close", |e| {
             e.iter().any(|x| x == "good got still here")
                 && e.iter().any(|x| x == "server close 1011")
@@ -771,7 +771,7 @@ mod failures {
         let log = Log::new();
         let l = log.clone();
         ws.on("close", move |code: u16| l.push(code.to_string()));
-        ws.wait_close();
+        support::wait_closed(&ws);
         assert_eq!(log.entries(), vec!["1006"]);
     }
 
@@ -788,7 +788,7 @@ mod failures {
         let (l1, l2) = (log.clone(), log.clone());
         ws.on("error", move |e: Error| l1.push(e.code()));
         ws.on("close", move |code: u16| l2.push(code.to_string()));
-        ws.wait_close();
+        support::wait_closed(&ws);
         assert_eq!(log.entries(), vec!["ECONNREFUSED", "1006"]);
     }
 
@@ -803,7 +803,7 @@ mod failures {
             let (l1, l2) = (log.clone(), log.clone());
             ws.on("error", move |e: Error| l1.push(e.code()));
             ws.on("close", move |code: u16| l2.push(code.to_string()));
-            ws.wait_close();
+            support::wait_closed(&ws);
             assert_eq!(log.entries(), vec!["WS_ERR_INVALID_URL", "1006"], "{bad}");
         }
     }
@@ -833,7 +833,7 @@ mod failures {
         });
         ws.on("close", move |code: u16| l2.push(code.to_string()));
         let started = std::time::Instant::now();
-        ws.wait_close();
+        support::wait_closed(&ws);
         assert!(
             started.elapsed() < Duration::from_millis(1500),
             "took {:?}",
@@ -857,7 +857,7 @@ mod failures {
         ws.on("open", move || l3.push("open"));
         ws.on("error", move |e: Error| l1.push(e.message().to_string()));
         ws.on("close", move |code: u16| l2.push(code.to_string()));
-        ws.wait_close();
+        support::wait_closed(&ws);
         assert_eq!(
             log.entries(),
             vec![
@@ -894,7 +894,7 @@ mod registry {
             "{text}"
         );
         ws.terminate();
-        ws.wait_close();
+        support::wait_closed(&ws);
     }
 
     #[test]
@@ -929,7 +929,7 @@ mod registry {
         );
         wss_err.close();
         ws.terminate();
-        ws.wait_close();
+        support::wait_closed(&ws);
     }
 
     #[test]
@@ -945,6 +945,6 @@ mod registry {
         ws.remove_all_listeners(Some("message"));
         assert_eq!(ws.listener_count("message"), 0);
         ws.terminate();
-        ws.wait_close();
+        support::wait_closed(&ws);
     }
 }

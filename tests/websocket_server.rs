@@ -108,7 +108,7 @@ mod http_answers {
             o.push("open");
             ws.close();
         });
-        ws.wait_close();
+        support::wait_closed(&ws);
         assert_eq!(opened.entries(), vec!["open"]);
         wss.close();
     }
@@ -147,7 +147,7 @@ mod options {
         let (l1, l2) = (log.clone(), log.clone());
         refused.on("error", move |e: Error| l1.push(e.message().to_string()));
         refused.on("close", move |code: u16| l2.push(code.to_string()));
-        refused.wait_close();
+        support::wait_closed(&refused);
         assert_eq!(
             log.entries(),
             vec!["Unexpected server response: 401", "1006"]
@@ -160,7 +160,7 @@ mod options {
             "unexpected-response",
             move |_req: Request, res: Response| s.push(res.status().to_string()),
         );
-        refused.wait_close();
+        support::wait_closed(&refused);
         assert_eq!(seen.entries(), vec!["401"]);
 
         let allowed = WebSocket::with_options(
@@ -175,7 +175,7 @@ mod options {
             l.push(m.to_string());
             ws.close();
         });
-        allowed.wait_close();
+        support::wait_closed(&allowed);
         assert_eq!(log.entries().last().unwrap(), "welcome");
         wss.close();
     }
@@ -194,7 +194,7 @@ mod options {
             l.push(format!("client {}", ws.protocol()));
             ws.close();
         });
-        ws.wait_close();
+        support::wait_closed(&ws);
         let mut entries = log.entries();
         entries.sort();
         assert_eq!(entries, vec!["client chat", "server chat"]);
@@ -212,7 +212,7 @@ mod options {
             c.push(ws.protocol());
             ws.close();
         });
-        ws.wait_close();
+        support::wait_closed(&ws);
         assert_eq!(chosen.entries(), vec!["superchat"]);
 
         // Offered protocols but the server picked none: the client fails, as ws does.
@@ -224,7 +224,7 @@ mod options {
         let errors = Log::new();
         let e = errors.clone();
         ws.on("error", move |err: Error| e.push(err.message().to_string()));
-        ws.wait_close();
+        support::wait_closed(&ws);
         assert_eq!(errors.entries(), vec!["Server sent no subprotocol"]);
         plain.close();
         picky.close();
@@ -244,7 +244,7 @@ mod options {
             l.push(res.header("set-cookie").unwrap_or("none").to_string())
         });
         ws.on("open", |ws: WebSocket| ws.close());
-        ws.wait_close();
+        support::wait_closed(&ws);
         assert_eq!(log.entries(), vec!["path=/room?x=1"]);
         wss.close();
     }
@@ -283,7 +283,7 @@ mod connections {
         );
         log.wait_for("connection", |e| e.len() == 2);
         ws.close();
-        ws.wait_close();
+        support::wait_closed(&ws);
         let entries = log.entries();
         assert_eq!(entries[0], "GET /path?q 127.0.0.1 yes");
         assert_eq!(entries[1], "clients 1");

@@ -221,3 +221,31 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Waits for a socket's `close` (its listeners included); fails the test instead of
+/// hanging if it does not come within [`PATIENCE`].
+#[track_caller]
+pub fn wait_closed(ws: &WebSocket) {
+    assert!(
+        ws.wait_close_timeout(PATIENCE),
+        "socket {:?} did not close within {PATIENCE:?}",
+        ws.url()
+    );
+}
+
+/// Waits for a child process; kills it and fails the test if it runs past `limit`.
+#[track_caller]
+pub fn wait_child(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("child process did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
