@@ -319,7 +319,7 @@ fn broadcast_example_relays_to_everyone_including_the_sender() {
     );
     for ws in &sockets {
         ws.close();
-        support::wait_closed(&ws);
+        support::wait_closed(ws);
     }
 }
 
