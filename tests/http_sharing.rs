@@ -204,7 +204,7 @@ fn upgrade_listener_rejects_with_raw_401() {
     server.close();
 }
 
-/// `verify_client` in ws's callback form: reject with a status, message and header; accept.
+/// `verify_client` in ws's callback form: reject with 401, a message and a custom header; accept.
 #[test]
 fn async_verify_client_rejects_and_accepts() {
     let server = HttpServer::new();
@@ -219,7 +219,7 @@ fn async_verify_client_rejects_and_accepts() {
                 } else {
                     done(
                         false,
-                        403,
+                        401,
                         "go away",
                         &[("WWW-Authenticate", "Bearer realm=x")],
                     );
@@ -233,7 +233,7 @@ fn async_verify_client_rejects_and_accepts() {
     let url = format!("ws://127.0.0.1:{port}");
     assert_eq!(
         first_message(&url, ClientOptions::default()),
-        vec!["refused 403 Bearer realm=x go away"]
+        vec!["refused 401 Bearer realm=x go away"]
     );
     let good = ClientOptions {
         headers: vec![("Authorization".into(), "Bearer good".into())],

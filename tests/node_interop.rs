@@ -354,3 +354,41 @@ fn matrix_nodews_client_against_node_server() {
     support::wait_closed(&ws);
     assert_eq!(log.entries(), vec!["text true", "binary true"]);
 }
+
+/// Node's client through one nodews HTTP server shared by two WebSocketServers on two
+/// paths: each path reaches its own server.
+#[test]
+fn node_client_through_shared_http_server_paths() {
+    let server = nodews::http::create_server(|_req, res| res.end("http"));
+    let log = Log::new();
+    for path in ["/a", "/b"] {
+        let wss = nodews::WebSocketServer::new(nodews::ServerOptions {
+            server: Some(server.clone()),
+            path: Some(path.into()),
+            ..Default::default()
+        });
+        let l = log.clone();
+        wss.on("connection", move |_ws: WebSocket, req: nodews::Request| {
+            l.push(format!("{path} got {}", req.url()))
+        });
+        let _ = wss; // kept alive by the HTTP server it is attached to
+    }
+    server.listen_on(Some("127.0.0.1"), 0, 511, || {});
+    let port = server.address().unwrap().port();
+    nodews::release_events();
+    for path in ["/a", "/b"] {
+        let mut child = node(
+            "interop_client.js",
+            &[&format!("{}{path}", url(port)), "protocols"],
+            &[],
+        );
+        let lines =
+            lines_of(&mut child).wait_for("close", |e| e.iter().any(|l| l.starts_with("close")));
+        assert_eq!(lines, vec!["open first", "close 1000 ok"]);
+        assert!(support::wait_child(&mut child, support::PATIENCE).success());
+    }
+    let mut seen = log.wait_for("both", |e| e.len() == 2);
+    seen.sort();
+    assert_eq!(seen, vec!["/a got /a", "/b got /b"]);
+    server.close();
+}

@@ -397,3 +397,40 @@ mod protocol_errors {
         wss.close();
     }
 }
+
+/// The fourth subprotocol case: the server names a protocol the client never offered.
+#[test]
+fn server_sending_an_unoffered_subprotocol_is_an_error() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let peer = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let n = tcp.read(&mut buf).unwrap();
+        let request = String::from_utf8_lossy(&buf[..n]).to_string();
+        let key = request
+            .lines()
+            .find_map(|l| {
+                l.split_once(':')
+                    .filter(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-key"))
+                    .map(|(_, v)| v.trim().to_string())
+            })
+            .unwrap();
+        let accept = support::accept_key(&key);
+        write!(tcp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: surprise\r\n\r\n").unwrap();
+        let _ = tcp.read(&mut buf);
+    });
+    let ws = WebSocket::new(&url(port));
+    let log = Log::new();
+    let (l1, l2, l3) = (log.clone(), log.clone(), log.clone());
+    ws.on("open", move || l3.push("open"));
+    ws.on("error", move |e: Error| l1.push(e.message().to_string()));
+    ws.on("close", move |code: u16| l2.push(code.to_string()));
+    support::wait_closed(&ws);
+    assert_eq!(
+        log.entries(),
+        vec!["Server sent a subprotocol but none was requested", "1006"]
+    );
+    peer.join().unwrap();
+}
