@@ -59,6 +59,110 @@ macro_rules! arg {
 }
 pub(crate) use arg;
 
+/// The EventEmitter methods every emitter has (`on`, `once`, `off`, ...), written once
+/// for `WebSocket`, `WebSocketServer` and `HttpServer`. `$node` names the emitter in
+/// the docs (`ws`, `wss`, `server`); `$setup` makes one in the doc examples.
+macro_rules! event_emitter_methods {
+    ($ty:ty, $node:literal, $setup:literal) => {
+        impl $ty {
+            #[doc = concat!("Adds a listener (`", $node, ".on(event, listener)`); see the event table above.\n\n",
+                "Panics, at your line, on an unknown event or a listener whose arguments do not fit it, ",
+                "with the list of valid events and their arguments ([`try_on`](Self::try_on) returns the mistake instead). ",
+                "Returns the emitter, so calls chain.\n\n```no_run\n# let ", $node, " = ", $setup, ";\n",
+                $node, ".on(\"close\", || println!(\"closed\"));\n```")]
+            #[track_caller]
+            pub fn on<M>(&self, event: &str, listener: impl $crate::IntoListener<M>) -> &Self {
+                if let Err(e) = self.try_on(event, listener) {
+                    panic!("{e}");
+                }
+                self
+            }
+
+            #[doc = concat!("Like [`on`](Self::on), but an unknown event or a listener that does not fit is an `Err`.\n\n",
+                "```no_run\n# let ", $node, " = ", $setup, ";\n",
+                "let err = ", $node, ".try_on(\"clsoe\", || {}).unwrap_err();\nassert_eq!(err.code(), \"WS_ERR_UNKNOWN_EVENT\");\n```")]
+            pub fn try_on<M>(
+                &self,
+                event: &str,
+                listener: impl $crate::IntoListener<M>,
+            ) -> Result<&Self, $crate::Error> {
+                self.inner.registry.add::<$ty>(
+                    event,
+                    listener.into_handler(),
+                    false,
+                    $crate::emitter::Origin::Plain,
+                    None,
+                )?;
+                Ok(self)
+            }
+
+            #[doc = concat!("Adds a listener that runs at most once (`", $node, ".once`).\n\n",
+                "```no_run\n# let ", $node, " = ", $setup, ";\n", $node, ".once(\"close\", || println!(\"closed\"));\n```")]
+            #[track_caller]
+            pub fn once<M>(&self, event: &str, listener: impl $crate::IntoListener<M>) -> &Self {
+                if let Err(e) = self.inner.registry.add::<$ty>(
+                    event,
+                    listener.into_handler(),
+                    true,
+                    $crate::emitter::Origin::Plain,
+                    None,
+                ) {
+                    panic!("{e}");
+                }
+                self
+            }
+
+            #[doc = concat!("Alias of [`on`](Self::on) (`", $node, ".addListener`).\n\n",
+                "```no_run\n# let ", $node, " = ", $setup, ";\n", $node, ".add_listener(\"close\", || {});\n```")]
+            #[track_caller]
+            pub fn add_listener<M>(&self, event: &str, listener: impl $crate::IntoListener<M>) -> &Self {
+                self.on(event, listener)
+            }
+
+            #[doc = concat!("Removes a listener registered from a [`Handler`](crate::Handler) (`", $node, ".off`): ",
+                "the most recent registration of that handler, as Node compares function identity.\n\n",
+                "```no_run\n# let ", $node, " = ", $setup, ";\nlet on_close = nodews::Handler::new(|| println!(\"closed\"));\n",
+                $node, ".on(\"close\", on_close.clone()).off(\"close\", &on_close);\n```")]
+            #[track_caller]
+            pub fn off(&self, event: &str, handler: &$crate::Handler) -> &Self {
+                if let Err(e) = self.inner.registry.remove::<$ty>(event, handler) {
+                    panic!("{e}");
+                }
+                self
+            }
+
+            #[doc = concat!("Alias of [`off`](Self::off) (`", $node, ".removeListener`).\n\n",
+                "```no_run\n# let ", $node, " = ", $setup, ";\nlet h = nodews::Handler::new(|| {});\n",
+                $node, ".on(\"close\", h.clone()).remove_listener(\"close\", &h);\n```")]
+            #[track_caller]
+            pub fn remove_listener(&self, event: &str, handler: &$crate::Handler) -> &Self {
+                self.off(event, handler)
+            }
+
+            #[doc = concat!("Removes all listeners of one event, or of every event with `None` (`", $node, ".removeAllListeners`).\n\n",
+                "```no_run\n# let ", $node, " = ", $setup, ";\n", $node, ".remove_all_listeners(Some(\"close\")).remove_all_listeners(None);\n```")]
+            #[track_caller]
+            pub fn remove_all_listeners(&self, event: Option<&str>) -> &Self {
+                let index = event.map(|e| {
+                    $crate::emitter::Registry::index_of::<$ty>(e).unwrap_or_else(|e| panic!("{e}"))
+                });
+                self.inner.registry.remove_all(index);
+                self
+            }
+
+            #[doc = concat!("How many listeners an event has (`", $node, ".listenerCount`).\n\n",
+                "```no_run\n# let ", $node, " = ", $setup, ";\n", $node, ".on(\"close\", || {});\nassert!(", $node, ".listener_count(\"close\") >= 1);\n```")]
+            #[track_caller]
+            pub fn listener_count(&self, event: &str) -> usize {
+                let index = $crate::emitter::Registry::index_of::<$ty>(event)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                self.inner.registry.count(index)
+            }
+        }
+    };
+}
+pub(crate) use event_emitter_methods;
+
 /// The kinds of emitter (sealed).
 pub(crate) trait EmitterKind {
     /// "WebSocket", "WebSocketServer": used in messages and to recognise `this`.

@@ -34,7 +34,7 @@ use parking_lot::{Condvar, Mutex};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{oneshot, watch};
 
-use crate::emitter::{Emit, EmitterKind, EventSpec, IntoListener, Origin, Registry, arg};
+use crate::emitter::{Emit, EmitterKind, EventSpec, Registry, arg};
 use crate::runtime::{Gate, KeepAlive};
 use crate::{Error, Request, WebSocketServer};
 
@@ -488,76 +488,6 @@ impl HttpServer {
     pub fn address(&self) -> Option<SocketAddr> {
         *self.inner.address.lock()
     }
-
-    /// Adds a listener (`server.on(event, listener)`); see the event table above.
-    ///
-    /// ```no_run
-    /// use nodews::{http::Socket, Request};
-    /// let server = nodews::http::create_server(|_req, res| res.end("ok"));
-    /// server.on("upgrade", |req: Request, socket: Socket| {
-    ///     if req.url() != "/ws" { socket.destroy(); }
-    /// });
-    /// ```
-    #[track_caller]
-    pub fn on<M>(&self, event: &str, listener: impl IntoListener<M>) -> &Self {
-        if let Err(e) = self.inner.registry.add::<HttpServer>(
-            event,
-            listener.into_handler(),
-            false,
-            Origin::Plain,
-            None,
-        ) {
-            panic!("{e}");
-        }
-        self
-    }
-
-    /// A listener that runs at most once.
-    ///
-    /// ```no_run
-    /// let server = nodews::http::create_server(|_req, res| res.end("ok"));
-    /// server.once("listening", || println!("up"));
-    /// ```
-    #[track_caller]
-    pub fn once<M>(&self, event: &str, listener: impl IntoListener<M>) -> &Self {
-        if let Err(e) = self.inner.registry.add::<HttpServer>(
-            event,
-            listener.into_handler(),
-            true,
-            Origin::Plain,
-            None,
-        ) {
-            panic!("{e}");
-        }
-        self
-    }
-
-    /// Removes a listener registered from a [`Handler`](crate::Handler).
-    ///
-    /// ```no_run
-    /// let server = nodews::http::create_server(|_req, res| res.end("ok"));
-    /// let h = nodews::Handler::new(|| println!("up"));
-    /// server.on("listening", h.clone()).off("listening", &h);
-    /// ```
-    #[track_caller]
-    pub fn off(&self, event: &str, handler: &crate::Handler) -> &Self {
-        if let Err(e) = self.inner.registry.remove::<HttpServer>(event, handler) {
-            panic!("{e}");
-        }
-        self
-    }
-
-    /// How many listeners an event has.
-    ///
-    /// ```no_run
-    /// let server = nodews::http::create_server(|_req, res| res.end("ok"));
-    /// assert_eq!(server.listener_count("request"), 1);
-    /// ```
-    #[track_caller]
-    pub fn listener_count(&self, event: &str) -> usize {
-        let index = Registry::index_of::<HttpServer>(event).unwrap_or_else(|e| panic!("{e}"));
-        self.inner.registry.count(index)
-    }
 }
 
 impl PartialEq for HttpServer {
@@ -988,3 +918,9 @@ fn header_has_token(
         .flat_map(|v| v.split(','))
         .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
+
+crate::emitter::event_emitter_methods!(
+    HttpServer,
+    "server",
+    "nodews::http::create_server(|_req, res| res.end(\"ok\"))"
+);

@@ -13,7 +13,7 @@ use std::time::Duration;
 use parking_lot::{Condvar, Mutex};
 
 use crate::connection::{Command, SendCallback};
-use crate::emitter::{Emit, EmitterKind, EventSpec, IntoListener, Origin, Registry, arg};
+use crate::emitter::{Emit, EmitterKind, EventSpec, Registry, arg};
 use crate::{Error, Message, SendOptions};
 
 /// The socket's events, in ws's order and with ws's arguments.
@@ -175,133 +175,6 @@ impl WebSocket {
                 closed_changed: Condvar::new(),
             }),
         }
-    }
-
-    // ----- listener registry (EventEmitter) -----
-
-    /// Adds a listener (`ws.on(event, listener)`). Panics, at your line, on an unknown
-    /// event or a listener whose arguments do not fit it; see the event table above.
-    ///
-    /// ```no_run
-    /// # use nodews::{WebSocket, Message};
-    /// let ws = WebSocket::new("ws://127.0.0.1:8080");
-    /// ws.on("message", |ws: WebSocket, data: Message, is_binary: bool| {
-    ///     ws.send(if is_binary { data } else { Message::text(format!("echo: {data}")) });
-    /// })
-    /// .on("close", |code: u16, reason: String| println!("closed {code} {reason}"));
-    /// ```
-    #[track_caller]
-    pub fn on<M>(&self, event: &str, listener: impl IntoListener<M>) -> &Self {
-        if let Err(e) = self.try_on(event, listener) {
-            panic!("{e}");
-        }
-        self
-    }
-
-    /// Like [`on`](Self::on), but returns the mistake as an `Err` instead of panicking.
-    ///
-    /// ```no_run
-    /// # use nodews::WebSocket;
-    /// let ws = WebSocket::new("ws://127.0.0.1:8080");
-    /// let err = ws.try_on("mesage", || {}).unwrap_err();
-    /// assert_eq!(err.code(), "WS_ERR_UNKNOWN_EVENT");
-    /// ```
-    pub fn try_on<M>(&self, event: &str, listener: impl IntoListener<M>) -> Result<&Self, Error> {
-        self.inner.registry.add::<WebSocket>(
-            event,
-            listener.into_handler(),
-            false,
-            Origin::Plain,
-            None,
-        )?;
-        Ok(self)
-    }
-
-    /// Adds a listener that runs at most once (`ws.once`).
-    ///
-    /// ```no_run
-    /// # use nodews::{WebSocket, Message};
-    /// let ws = WebSocket::new("ws://127.0.0.1:8080");
-    /// ws.once("message", |first: Message| println!("first: {first}"));
-    /// ```
-    #[track_caller]
-    pub fn once<M>(&self, event: &str, listener: impl IntoListener<M>) -> &Self {
-        if let Err(e) = self.inner.registry.add::<WebSocket>(
-            event,
-            listener.into_handler(),
-            true,
-            Origin::Plain,
-            None,
-        ) {
-            panic!("{e}");
-        }
-        self
-    }
-
-    /// Alias of [`on`](Self::on) (`ws.addListener`).
-    ///
-    /// ```no_run
-    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
-    /// ws.add_listener("open", || println!("open"));
-    /// ```
-    #[track_caller]
-    pub fn add_listener<M>(&self, event: &str, listener: impl IntoListener<M>) -> &Self {
-        self.on(event, listener)
-    }
-
-    /// Removes a listener registered from a [`Handler`](crate::Handler) (`ws.off`).
-    ///
-    /// ```no_run
-    /// # use nodews::{Handler, WebSocket};
-    /// let ws = WebSocket::new("ws://127.0.0.1:8080");
-    /// let on_open = Handler::new(|| println!("open"));
-    /// ws.on("open", on_open.clone()).off("open", &on_open);
-    /// ```
-    #[track_caller]
-    pub fn off(&self, event: &str, handler: &crate::Handler) -> &Self {
-        if let Err(e) = self.inner.registry.remove::<WebSocket>(event, handler) {
-            panic!("{e}");
-        }
-        self
-    }
-
-    /// Alias of [`off`](Self::off) (`ws.removeListener`).
-    ///
-    /// ```no_run
-    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
-    /// let h = nodews::Handler::new(|| {});
-    /// ws.on("open", h.clone()).remove_listener("open", &h);
-    /// ```
-    #[track_caller]
-    pub fn remove_listener(&self, event: &str, handler: &crate::Handler) -> &Self {
-        self.off(event, handler)
-    }
-
-    /// Removes all listeners of one event, or of every event with `None`.
-    ///
-    /// ```no_run
-    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
-    /// ws.remove_all_listeners(Some("message")).remove_all_listeners(None);
-    /// ```
-    #[track_caller]
-    pub fn remove_all_listeners(&self, event: Option<&str>) -> &Self {
-        let index =
-            event.map(|e| Registry::index_of::<WebSocket>(e).unwrap_or_else(|e| panic!("{e}")));
-        self.inner.registry.remove_all(index);
-        self
-    }
-
-    /// How many listeners an event has (`ws.listenerCount`).
-    ///
-    /// ```no_run
-    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
-    /// ws.on("open", || {});
-    /// assert_eq!(ws.listener_count("open"), 1);
-    /// ```
-    #[track_caller]
-    pub fn listener_count(&self, event: &str) -> usize {
-        let index = Registry::index_of::<WebSocket>(event).unwrap_or_else(|e| panic!("{e}"));
-        self.inner.registry.count(index)
     }
 
     /// Calls the listeners of event `index`; handles panics (log, `error`, close 1011).
@@ -701,3 +574,9 @@ fn fail_callback(callback: Option<SendCallback>, error: Error, url: &str) {
 pub fn is_valid_status_code(code: u16) -> bool {
     (1000..=1014).contains(&code) && !matches!(code, 1004..=1006) || (3000..=4999).contains(&code)
 }
+
+crate::emitter::event_emitter_methods!(
+    WebSocket,
+    "ws",
+    "nodews::WebSocket::new(\"ws://127.0.0.1:8080\")"
+);

@@ -22,7 +22,7 @@ use parking_lot::{Condvar, Mutex};
 use tokio::sync::watch;
 
 use crate::connection::Connection;
-use crate::emitter::{Emit, EmitterKind, EventSpec, IntoListener, Origin, Registry, arg};
+use crate::emitter::{Emit, EmitterKind, EventSpec, Registry, arg};
 use crate::http::{HttpServer, Socket};
 use crate::options::Verifier;
 use crate::runtime::{Gate, KeepAlive};
@@ -657,121 +657,6 @@ impl WebSocketServer {
         self.inner.closed_changed.notify_all();
     }
 
-    // ----- public API -----
-
-    /// Adds a listener (`wss.on(event, listener)`); see the event table above.
-    /// Panics at your line on an unknown event or a listener that does not fit.
-    ///
-    /// ```no_run
-    /// use nodews::{Request, ServerOptions, WebSocket, WebSocketServer};
-    /// let wss = WebSocketServer::new(ServerOptions { port: Some(8080), ..Default::default() });
-    /// wss.on("connection", |ws: WebSocket, req: Request| {
-    ///     println!("client from {:?}", req.remote_address());
-    ///     ws.send("hello");
-    /// });
-    /// ```
-    #[track_caller]
-    pub fn on<M>(&self, event: &str, listener: impl IntoListener<M>) -> &Self {
-        if let Err(e) = self.try_on(event, listener) {
-            panic!("{e}");
-        }
-        self
-    }
-
-    /// Like [`on`](Self::on), returning mistakes as `Err`.
-    ///
-    /// ```no_run
-    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
-    /// assert!(wss.try_on("conection", || {}).is_err());
-    /// ```
-    pub fn try_on<M>(&self, event: &str, listener: impl IntoListener<M>) -> Result<&Self, Error> {
-        self.inner.registry.add::<WebSocketServer>(
-            event,
-            listener.into_handler(),
-            false,
-            Origin::Plain,
-            None,
-        )?;
-        Ok(self)
-    }
-
-    /// A listener that runs at most once (`wss.once`).
-    ///
-    /// ```no_run
-    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
-    /// wss.once("listening", || println!("up"));
-    /// ```
-    #[track_caller]
-    pub fn once<M>(&self, event: &str, listener: impl IntoListener<M>) -> &Self {
-        if let Err(e) = self.inner.registry.add::<WebSocketServer>(
-            event,
-            listener.into_handler(),
-            true,
-            Origin::Plain,
-            None,
-        ) {
-            panic!("{e}");
-        }
-        self
-    }
-
-    /// Removes a listener registered from a [`Handler`](crate::Handler) (`wss.off`).
-    ///
-    /// ```no_run
-    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
-    /// let h = nodews::Handler::new(|| println!("up"));
-    /// wss.on("listening", h.clone()).off("listening", &h);
-    /// ```
-    #[track_caller]
-    pub fn off(&self, event: &str, handler: &crate::Handler) -> &Self {
-        if let Err(e) = self
-            .inner
-            .registry
-            .remove::<WebSocketServer>(event, handler)
-        {
-            panic!("{e}");
-        }
-        self
-    }
-
-    /// Alias of [`off`](Self::off).
-    ///
-    /// ```no_run
-    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
-    /// let h = nodews::Handler::new(|| {});
-    /// wss.on("close", h.clone()).remove_listener("close", &h);
-    /// ```
-    #[track_caller]
-    pub fn remove_listener(&self, event: &str, handler: &crate::Handler) -> &Self {
-        self.off(event, handler)
-    }
-
-    /// Removes all listeners of one event, or of all events with `None`.
-    ///
-    /// ```no_run
-    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
-    /// wss.remove_all_listeners(None);
-    /// ```
-    #[track_caller]
-    pub fn remove_all_listeners(&self, event: Option<&str>) -> &Self {
-        let index = event
-            .map(|e| Registry::index_of::<WebSocketServer>(e).unwrap_or_else(|e| panic!("{e}")));
-        self.inner.registry.remove_all(index);
-        self
-    }
-
-    /// How many listeners an event has.
-    ///
-    /// ```no_run
-    /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
-    /// assert_eq!(wss.listener_count("connection"), 0);
-    /// ```
-    #[track_caller]
-    pub fn listener_count(&self, event: &str) -> usize {
-        let index = Registry::index_of::<WebSocketServer>(event).unwrap_or_else(|e| panic!("{e}"));
-        self.inner.registry.count(index)
-    }
-
     /// `wss.address()`: where the server listens (`None` if it could not bind).
     ///
     /// ```no_run
@@ -939,3 +824,9 @@ mod tests {
         assert_eq!(parse_protocols(""), None);
     }
 }
+
+crate::emitter::event_emitter_methods!(
+    WebSocketServer,
+    "wss",
+    "nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() })"
+);
