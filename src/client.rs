@@ -242,9 +242,7 @@ async fn connect(
             }
             socket.set_ready_state(WebSocket::CLOSED);
             socket.emit(CLOSE_EVENT, &[&1006u16, &String::new()]);
-            socket.inner.registry.remove_all(None);
-            *socket.inner.closed.lock() = true;
-            socket.inner.closed_changed.notify_all();
+            socket.finish_closed();
             drop(alive);
         }
     }

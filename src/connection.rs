@@ -518,11 +518,7 @@ where
         }
 
         self.socket.emit(CLOSE_EVENT, &[&code, &reason]);
-        // Nothing can fire any more: drop the listeners, and with them whatever they
-        // captured (often a clone of this very socket, which would otherwise leak).
-        self.socket.inner.registry.remove_all(None);
-        *self.socket.inner.closed.lock() = true;
-        self.socket.inner.closed_changed.notify_all();
+        self.socket.finish_closed();
     }
 }
 

@@ -30,7 +30,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{oneshot, watch};
 
@@ -131,8 +131,7 @@ struct HttpShared {
     alive: Mutex<Option<KeepAlive>>,
     /// WebSocket servers attached with `ServerOptions { server }`.
     attached: Mutex<Vec<WebSocketServer>>,
-    closed: Mutex<bool>,
-    closed_changed: Condvar,
+    closed: crate::runtime::ClosedLatch,
     /// `https::create_server`: the TLS handshake to do on each connection, or the
     /// error that `listen` reports when the certificate or key cannot be used.
     tls: Option<Result<tokio_rustls::TlsAcceptor, Error>>,
@@ -193,8 +192,7 @@ impl HttpServer {
                 stop_accepting: watch::Sender::new(false),
                 alive: Mutex::new(None),
                 attached: Mutex::new(Vec::new()),
-                closed: Mutex::new(false),
-                closed_changed: Condvar::new(),
+                closed: Default::default(),
                 tls,
             }),
         }
@@ -433,8 +431,7 @@ impl HttpServer {
     fn finish_close(&self) {
         self.inner.registry.remove_all(None);
         self.inner.alive.lock().take();
-        *self.inner.closed.lock() = true;
-        self.inner.closed_changed.notify_all();
+        self.inner.closed.set();
     }
 
     /// `server.close()`: stops accepting connections; `close` follows.
@@ -470,12 +467,7 @@ impl HttpServer {
     /// ```
     #[track_caller]
     pub fn wait_close(&self) {
-        crate::runtime::assert_may_block("HttpServer::wait_close");
-        crate::runtime::release_events();
-        let mut closed = self.inner.closed.lock();
-        while !*closed {
-            self.inner.closed_changed.wait(&mut closed);
-        }
+        self.inner.closed.wait("HttpServer::wait_close", None);
     }
 
     /// `server.address()`: where it listens, once `listen` has bound.

@@ -203,3 +203,38 @@ pub(crate) fn assert_may_block(what: &str) {
         );
     }
 }
+
+/// Set once an emitter has emitted `close`: what the `wait_close` methods block on.
+#[derive(Debug, Default)]
+pub(crate) struct ClosedLatch {
+    closed: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl ClosedLatch {
+    pub(crate) fn set(&self) {
+        *self.closed.lock() = true;
+        self.changed.notify_all();
+    }
+
+    /// Blocks until set, or until `timeout`; `true` if set. Like `run()`, it first
+    /// starts this thread's pending events, and refuses to run inside a listener.
+    #[track_caller]
+    pub(crate) fn wait(&self, what: &str, timeout: Option<std::time::Duration>) -> bool {
+        assert_may_block(what);
+        release_events();
+        let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
+        let mut closed = self.closed.lock();
+        while !*closed {
+            match deadline {
+                Some(d) => {
+                    if self.changed.wait_until(&mut closed, d).timed_out() {
+                        return *closed;
+                    }
+                }
+                None => self.changed.wait(&mut closed),
+            }
+        }
+        true
+    }
+}

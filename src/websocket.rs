@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 
 use crate::connection::{Command, SendCallback};
 use crate::emitter::{Emit, EmitterKind, EventSpec, Registry, arg};
@@ -128,8 +128,7 @@ pub(crate) struct Shared {
     /// even if the handshake completes before the task sees the command.
     pub(crate) aborted: AtomicBool,
     /// Set once `close` has been emitted, for `wait_close`.
-    pub(crate) closed: Mutex<bool>,
-    pub(crate) closed_changed: Condvar,
+    pub(crate) closed: crate::runtime::ClosedLatch,
 }
 
 impl std::fmt::Debug for WebSocket {
@@ -171,8 +170,7 @@ impl WebSocket {
                 protocol: Mutex::new(String::new()),
                 was_clean: AtomicBool::new(false),
                 aborted: AtomicBool::new(false),
-                closed: Mutex::new(false),
-                closed_changed: Condvar::new(),
+                closed: Default::default(),
             }),
         }
     }
@@ -514,26 +512,16 @@ impl WebSocket {
     /// ```
     #[track_caller]
     pub fn wait_close_timeout(&self, timeout: Duration) -> bool {
-        crate::runtime::assert_may_block("WebSocket::wait_close");
-        crate::runtime::release_events();
-        let deadline = std::time::Instant::now().checked_add(timeout);
-        let mut closed = self.inner.closed.lock();
-        while !*closed {
-            match deadline {
-                Some(d) => {
-                    if self
-                        .inner
-                        .closed_changed
-                        .wait_until(&mut closed, d)
-                        .timed_out()
-                    {
-                        return *closed;
-                    }
-                }
-                None => self.inner.closed_changed.wait(&mut closed),
-            }
-        }
-        true
+        let timeout = (timeout != Duration::MAX).then_some(timeout);
+        self.inner.closed.wait("WebSocket::wait_close", timeout)
+    }
+
+    /// The end of every socket, connected or not: nothing can fire any more, so drop
+    /// the listeners (and whatever they captured, often a clone of this very socket,
+    /// which would otherwise leak) and wake `wait_close`.
+    pub(crate) fn finish_closed(&self) {
+        self.inner.registry.remove_all(None);
+        self.inner.closed.set();
     }
 
     /// `CloseEvent.wasClean`: both close frames were exchanged.

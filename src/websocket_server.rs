@@ -18,7 +18,7 @@ use async_tungstenite::tungstenite::protocol::Role;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 use tokio::sync::watch;
 
 use crate::connection::Connection;
@@ -115,8 +115,7 @@ struct ServerShared {
     owns_http: bool,
     clients: Mutex<Vec<WebSocket>>,
     state: Mutex<State>,
-    closed: Mutex<bool>,
-    closed_changed: Condvar,
+    closed: crate::runtime::ClosedLatch,
     alive: Mutex<Option<KeepAlive>>,
     /// Events wait until the code that created the server returns to the event loop;
     /// accepting and HTTP answers do not.
@@ -196,8 +195,7 @@ impl WebSocketServer {
                 owns_http,
                 clients: Mutex::new(Vec::new()),
                 state: Mutex::new(State::Running),
-                closed: Mutex::new(false),
-                closed_changed: Condvar::new(),
+                closed: Default::default(),
                 // While listening, the HTTP server keeps run() waiting; from close() to
                 // the `close` event, this does.
                 alive: Mutex::new(None),
@@ -653,8 +651,7 @@ impl WebSocketServer {
     fn finish_close(&self) {
         self.inner.registry.remove_all(None);
         self.inner.alive.lock().take();
-        *self.inner.closed.lock() = true;
-        self.inner.closed_changed.notify_all();
+        self.inner.closed.set();
     }
 
     /// `wss.address()`: where the server listens (`None` if it could not bind).
@@ -754,12 +751,7 @@ impl WebSocketServer {
     /// ```
     #[track_caller]
     pub fn wait_close(&self) {
-        crate::runtime::assert_may_block("WebSocketServer::wait_close");
-        crate::runtime::release_events();
-        let mut closed = self.inner.closed.lock();
-        while !*closed {
-            self.inner.closed_changed.wait(&mut closed);
-        }
+        self.inner.closed.wait("WebSocketServer::wait_close", None);
     }
 }
 
