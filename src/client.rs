@@ -221,9 +221,9 @@ async fn connect(
             socket.set_ready_state(WebSocket::OPEN);
             socket.emit(UPGRADE_EVENT, &[&response]);
             socket.emit(OPEN_EVENT, &[]);
-            Connection::new(socket, stream, options.close_timeout, alive)
-                .run()
-                .await;
+            // A task of its own, so the handshake's state is freed now.
+            let connection = Connection::new(socket, stream, options.close_timeout, alive);
+            crate::runtime::spawn(connection.run(|| async {}));
         }
         Err(failure) => {
             socket.set_ready_state(WebSocket::CLOSING);

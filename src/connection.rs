@@ -223,10 +223,25 @@ where
         }
     }
 
-    /// Drives the socket until it has closed and emitted `close`.
-    pub(crate) async fn run(mut self) {
-        let end = poll_fn(|cx| self.poll_until_end(cx)).await;
-        self.finish(end).await;
+    /// Drives the socket until it has closed and emitted `close`, then runs `then()`.
+    ///
+    /// This future lives as long as the connection, so it is kept small: it holds
+    /// the connection and `then` (not yet called), and boxes what runs only at the
+    /// end. (Not an `async fn`: rustc keeps room for both the `self` argument and
+    /// its moved-in copy in an `async fn`'s state, doubling every connection's task.)
+    #[allow(clippy::manual_async_fn)]
+    pub(crate) fn run<F, T>(self, then: F) -> impl Future<Output = ()> + Send + 'static
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Future<Output = ()> + Send + 'static,
+    {
+        let mut connection = self;
+        async move {
+            let end = poll_fn(|cx| connection.poll_until_end(cx)).await;
+            // Boxed: awaited inline, `finish` would reserve a second connection's room.
+            Box::pin(connection.finish(end)).await;
+            Box::pin(then()).await;
+        }
     }
 
     fn poll_until_end(&mut self, cx: &mut Context<'_>) -> Poll<End> {
@@ -298,13 +313,13 @@ where
         let id = Arc::as_ptr(&self.socket.inner) as usize;
         let outer = LOCAL_OUTBOX.with(|o| std::mem::replace(&mut o.borrow_mut().owner, id));
         self.socket.emit(index, args);
-        let commands = LOCAL_OUTBOX.with(|o| {
+        let mut commands = LOCAL_OUTBOX.with(|o| {
             let mut o = o.borrow_mut();
             o.owner = outer;
             std::mem::take(&mut o.commands)
         });
         let mut end = None;
-        for command in commands {
+        for command in commands.drain(..) {
             if end.is_none() {
                 end = self.apply(command);
             } else if let Command::Send {
@@ -314,6 +329,13 @@ where
                 call_back(cb, Some(closing_error()));
             }
         }
+        // Give the (empty) vector back, so the next dispatch on this thread reuses it.
+        LOCAL_OUTBOX.with(|o| {
+            let mut o = o.borrow_mut();
+            if o.commands.capacity() == 0 {
+                o.commands = commands;
+            }
+        });
         end
     }
 

@@ -109,6 +109,15 @@ impl<S> Utf8Guard<S> {
         self
     }
 
+    /// Follows bytes that were read before this guard existed (and that tungstenite
+    /// gets first): a bad sequence among them fails the next read.
+    pub(crate) fn already_read(mut self, data: &[u8]) -> Self {
+        if self.inspect(data).is_err() {
+            self.phase = Phase::Failed;
+        }
+        self
+    }
+
     fn new(inner: S, phase: Phase, masked: bool) -> Self {
         Utf8Guard {
             inner,

@@ -17,7 +17,6 @@ use async_tungstenite::tungstenite::handshake::derive_accept_key;
 use async_tungstenite::tungstenite::protocol::Role;
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
 use tokio::sync::watch;
 
@@ -26,6 +25,7 @@ use crate::emitter::{Emit, EmitterKind, EventSpec, Registry, arg};
 use crate::http::{HttpServer, Socket};
 use crate::options::Verifier;
 use crate::runtime::{Gate, KeepAlive};
+use crate::upgraded::ServerIo;
 use crate::utf8_guard::Utf8Guard;
 use crate::{Error, Headers, Request, ServerOptions, VerifyInfo, WebSocket};
 
@@ -353,18 +353,38 @@ impl WebSocketServer {
             response,
             Box::new(move |upgraded| {
                 Box::pin(async move {
-                    let config = crate::client::ws_config(server.inner.options.max_payload);
-                    // Under tungstenite: fails bad UTF-8 as it arrives (Autobahn 6.4.3/4).
-                    let io = Utf8Guard::server(TokioAdapter::new(TokioIo::new(upgraded)))
-                        .max_payload(server.inner.options.max_payload);
-                    let stream =
-                        WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+                    let (io, early) = ServerIo::from_upgraded(upgraded);
                     server
-                        .on_upgraded(stream, request, accepted.protocol, callback)
-                        .await;
+                        .run_upgraded(TokioAdapter::new(io), early, request, accepted, callback)
+                        .await
                 })
             }),
         );
+    }
+
+    /// Runs an upgraded connection. `early` holds bytes the client sent right after
+    /// its request, which hyper read along with it.
+    async fn run_upgraded(
+        &self,
+        io: TokioAdapter<ServerIo>,
+        early: Vec<u8>,
+        request: Request,
+        accepted: Accepted,
+        callback: Option<OnSocket>,
+    ) {
+        let max_payload = self.inner.options.max_payload;
+        let config = crate::client::ws_config(max_payload);
+        // Under tungstenite: fails bad UTF-8 as it arrives (Autobahn 6.4.3/4).
+        let io = Utf8Guard::server(io)
+            .max_payload(max_payload)
+            .already_read(&early);
+        let stream = if early.is_empty() {
+            WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await
+        } else {
+            WebSocketStream::from_partially_read(io, early, Role::Server, Some(config)).await
+        };
+        self.on_upgraded(stream, request, accepted.protocol, callback)
+            .await;
     }
 
     /// The checks of ws's `handleUpgrade`, with its statuses and messages.
@@ -532,24 +552,27 @@ impl WebSocketServer {
         if panicked {
             let _ = socket.close_with(1011, "");
         }
-        Connection::new(
+        // The connection gets a task of its own, holding just what it needs: the
+        // handshake's state (this future's) is freed now, not when it closes.
+        let connection = Connection::new(
             socket.clone(),
             stream,
             self.inner.options.close_timeout,
             alive,
-        )
-        .run()
-        .await;
-        if tracking {
-            let remaining = {
-                let mut clients = self.inner.clients.lock();
-                clients.retain(|c| c != &socket);
-                clients.len()
-            };
-            if remaining == 0 && *self.inner.state.lock() == State::Closing {
-                self.emit_close().await;
+        );
+        let server = self.clone();
+        crate::runtime::spawn(connection.run(move || async move {
+            if tracking {
+                let remaining = {
+                    let mut clients = server.inner.clients.lock();
+                    clients.retain(|c| c != &socket);
+                    clients.len()
+                };
+                if remaining == 0 && *server.inner.state.lock() == State::Closing {
+                    server.emit_close().await;
+                }
             }
-        }
+        }));
     }
 
     /// Calls the listeners of a server event, one event at a time. Returns `true` if

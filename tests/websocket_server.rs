@@ -10,8 +10,8 @@ use nodews::{
     WebSocket, WebSocketServer,
 };
 use support::{
-    Log, client_frame, echo_server, raw_client, raw_exchange, read_frame, server, upgrade_request,
-    url,
+    Log, client_frame, echo_server, raw_client, raw_client_sending, raw_exchange, read_frame,
+    server, upgrade_request, url,
 };
 
 mod http_answers {
@@ -328,9 +328,8 @@ mod connections {
 mod protocol_errors {
     use super::*;
 
-    /// Crafted frames (as ws's tests write raw bytes): the server reports ws's error
-    /// code, answers with the close status, and reports 1006 itself.
-    fn violation(frame: Vec<u8>, code: &str, status: u16) {
+    /// A server whose sockets log their `error` (code and close status) and `close`.
+    fn logging_server() -> (WebSocketServer, u16, Log) {
         let (wss, port) = server(ServerOptions::default());
         let log = Log::new();
         let l = log.clone();
@@ -342,8 +341,21 @@ mod protocol_errors {
             ws.on("close", move |c: u16| l2.push(format!("close {c}")));
         });
         nodews::release_events();
-        let mut tcp = raw_client(port);
-        tcp.write_all(&frame).unwrap();
+        (wss, port, log)
+    }
+
+    /// Crafted frames (as ws's tests write raw bytes): the server reports ws's error
+    /// code, answers with the close status, and reports 1006 itself. `with_request`:
+    /// the bytes go in the same write as the upgrade request.
+    fn violation_sent(with_request: bool, frame: Vec<u8>, code: &str, status: u16) {
+        let (wss, port, log) = logging_server();
+        let mut tcp = if with_request {
+            raw_client_sending(port, &frame)
+        } else {
+            let mut tcp = raw_client(port);
+            tcp.write_all(&frame).unwrap();
+            tcp
+        };
         let (opcode, payload) = read_frame(&mut tcp).expect("a close frame");
         assert_eq!(opcode, 8);
         assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), status);
@@ -352,6 +364,10 @@ mod protocol_errors {
             vec![format!("{code} Some({status})"), "close 1006".to_string()]
         );
         wss.close();
+    }
+
+    fn violation(frame: Vec<u8>, code: &str, status: u16) {
+        violation_sent(false, frame, code, status)
     }
 
     #[test]
@@ -378,18 +394,39 @@ mod protocol_errors {
         violation(client_frame(0xc1, b"x"), "WS_ERR_UNEXPECTED_RSV_1", 1002);
     }
 
+    /// Frames sent in the same write as the upgrade request (read by the HTTP parser
+    /// along with it) are delivered, in order, before later ones.
+    #[test]
+    fn frames_sent_with_the_request_are_delivered() {
+        let (wss, port) = echo_server();
+        nodews::release_events();
+        let mut early = client_frame(0x81, b"first");
+        early.extend(client_frame(0x82, b"second"));
+        let mut tcp = raw_client_sending(port, &early);
+        tcp.write_all(&client_frame(0x81, b"third")).unwrap();
+        assert_eq!(read_frame(&mut tcp), Some((1, b"first".to_vec())));
+        assert_eq!(read_frame(&mut tcp), Some((2, b"second".to_vec())));
+        assert_eq!(read_frame(&mut tcp), Some((1, b"third".to_vec())));
+        wss.close();
+    }
+
+    /// Bad UTF-8 at the start of a text frame that came with the request fails the
+    /// connection at once (1007), without waiting for the rest of the frame.
+    #[test]
+    fn bad_utf8_sent_with_the_request_fails_fast() {
+        // A 20-byte text frame of which only 4 payload bytes are sent: 0xFF can start
+        // no UTF-8 sequence.
+        let mut payload = vec![b'o', b'k', 0xff, b'x'];
+        payload.resize(20, 0);
+        let mut frame = client_frame(0x81, &payload);
+        frame.truncate(2 + 4 + 4);
+        violation_sent(true, frame, "WS_ERR_INVALID_UTF8", 1007);
+    }
+
     /// A peer that vanishes mid-frame is a 1006 close, with no error event (as ws).
     #[test]
     fn peer_vanishing_mid_frame_is_1006() {
-        let (wss, port) = server(ServerOptions::default());
-        let log = Log::new();
-        let l = log.clone();
-        wss.on("connection", move |ws: WebSocket| {
-            let (l1, l2) = (l.clone(), l.clone());
-            ws.on("error", move |e: Error| l1.push(e.code()));
-            ws.on("close", move |c: u16| l2.push(format!("close {c}")));
-        });
-        nodews::release_events();
+        let (wss, port, log) = logging_server();
         let mut tcp = raw_client(port);
         tcp.write_all(&client_frame(0x81, b"hello")[..4]).unwrap();
         drop(tcp);

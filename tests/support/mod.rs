@@ -108,10 +108,17 @@ pub fn upgrade_request(path: &str, extra: &str) -> String {
 
 /// A raw TCP WebSocket client that completed the handshake, for sending crafted frames.
 pub fn raw_client(port: u16) -> std::net::TcpStream {
+    raw_client_sending(port, &[])
+}
+
+/// [`raw_client`], with `early` bytes sent in the same write as the upgrade request.
+pub fn raw_client_sending(port: u16, early: &[u8]) -> std::net::TcpStream {
     use std::io::{Read, Write};
     let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     tcp.set_read_timeout(Some(PATIENCE)).unwrap();
-    tcp.write_all(upgrade_request("/", "").as_bytes()).unwrap();
+    let mut request = upgrade_request("/", "").into_bytes();
+    request.extend_from_slice(early);
+    tcp.write_all(&request).unwrap();
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {

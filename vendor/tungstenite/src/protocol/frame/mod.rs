@@ -102,6 +102,15 @@ where
 /// Size of the per-thread read scratch buffer (nodews patch): the most one read takes.
 const SCRATCH_SIZE: usize = 64 * 1024;
 
+thread_local! {
+    /// nodews patch: the read buffer of one connection that went idle on this thread,
+    /// kept for the next connection that reads, so that a busy server does not
+    /// allocate and free a read buffer per message, and an idle connection holds none.
+    static SPARE_IN: std::cell::Cell<Option<BytesMut>> = const { std::cell::Cell::new(None) };
+    /// nodews patch: the same for write buffers (emptied by a completed write).
+    static SPARE_OUT: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// A codec for WebSocket frames.
 #[derive(Debug)]
 pub(super) struct FrameCodec {
@@ -139,8 +148,9 @@ impl FrameCodec {
 
     /// Create a new frame codec from partially read data.
     pub(super) fn from_partially_read(part: Vec<u8>, min_in_buf_len: usize) -> Self {
-        let mut in_buffer = BytesMut::from_iter(part);
-        in_buffer.reserve(min_in_buf_len.saturating_sub(in_buffer.len()));
+        // nodews patch: no reserve up to the read buffer size (reads go through the
+        // scratch buffer, see `read_in`).
+        let in_buffer = BytesMut::from_iter(part);
         Self {
             in_buffer,
             in_buf_max_read: min_in_buf_len.max(FrameHeader::MAX_SIZE),
@@ -193,8 +203,10 @@ impl FrameCodec {
 
                     // Reserve full message length only once, even for multiple
                     // loops or if WouldBlock errors cause multiple fn calls.
-                    self.in_buffer.reserve(len);
-                } else {
+                    // (nodews patch: only what is still missing.)
+                    self.in_buffer.reserve(len.saturating_sub(self.in_buffer.len()));
+                } else if !self.in_buffer.is_empty() {
+                    // (nodews patch: an empty buffer gets this thread's spare in `read_in`.)
                     self.in_buffer.reserve(FrameHeader::MAX_SIZE);
                 }
             }
@@ -241,7 +253,8 @@ impl FrameCodec {
     /// read and keeps that buffer for the life of the connection. Here each thread
     /// reads into one scratch buffer (zeroed once) and copies only the bytes that
     /// arrived; when a read would block with nothing buffered, the connection's buffer
-    /// is released, so an idle connection holds none.
+    /// is released (to this thread's `SPARE_IN`, for the next connection that reads),
+    /// so an idle connection holds none.
     fn read_in(&mut self, stream: &mut impl Read) -> io::Result<usize> {
         thread_local! {
             static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; SCRATCH_SIZE]);
@@ -251,6 +264,11 @@ impl FrameCodec {
             let want = self.in_buf_max_read.min(scratch.len());
             match stream.read(&mut scratch[..want]) {
                 Ok(n) => {
+                    if self.in_buffer.capacity() == 0 {
+                        if let Some(spare) = SPARE_IN.take() {
+                            self.in_buffer = spare;
+                        }
+                    }
                     self.in_buffer.extend_from_slice(&scratch[..n]);
                     Ok(n)
                 }
@@ -259,7 +277,14 @@ impl FrameCodec {
                         && self.in_buffer.is_empty()
                         && self.header.is_none()
                     {
-                        self.in_buffer = BytesMut::new();
+                        let mut released = std::mem::take(&mut self.in_buffer);
+                        // Keep it if it can take a header without allocating (a buffer
+                        // still shared with a payload rarely can) and is not large.
+                        if released.try_reclaim(FrameHeader::MAX_SIZE)
+                            && released.capacity() <= SCRATCH_SIZE
+                        {
+                            SPARE_IN.set(Some(released));
+                        }
                     }
                     Err(e)
                 }
@@ -284,6 +309,10 @@ impl FrameCodec {
 
         trace!("writing frame {frame}");
 
+        if self.out_buffer.capacity() == 0 {
+            // nodews patch: see `SPARE_OUT`.
+            self.out_buffer = SPARE_OUT.take();
+        }
         self.out_buffer.reserve(frame.len());
         frame.format_into_buf(&mut self.out_buffer).expect("Bug: can't write to vector");
 
@@ -313,9 +342,13 @@ impl FrameCodec {
             }
             self.out_buffer.drain(0..len);
         }
-        // nodews patch: do not keep a large write buffer after a large message.
-        if self.out_buffer.capacity() > SCRATCH_SIZE {
-            self.out_buffer = Vec::new();
+        // nodews patch: an idle connection keeps no write buffer; a sensibly sized one
+        // goes to this thread's `SPARE_OUT` for the next connection that writes.
+        if self.out_buffer.capacity() != 0 {
+            let released = std::mem::take(&mut self.out_buffer);
+            if released.capacity() <= SCRATCH_SIZE {
+                SPARE_OUT.set(released);
+            }
         }
 
         Ok(())
