@@ -28,7 +28,7 @@ use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_tungstenite::WebSocketStream;
@@ -95,31 +95,8 @@ pub(crate) struct Connection<S> {
     unflushed_bytes: usize,
     unflushed_callbacks: Vec<SendCallback>,
     closing_deadline: Option<Pin<Box<Sleep>>>,
-    /// Set when the network may have data. tungstenite zero-fills its read buffer on
-    /// every read attempt, so attempts after wake-ups that were only for commands
-    /// (a broadcast delivery, a send from another thread) would clear it for nothing.
-    read_wake: Arc<ReadWake>,
-    /// A waker that sets `read_wake` before waking this task: the one reads use.
-    read_waker: Waker,
     /// Keeps `nodews::run()` waiting while this socket can still fire events.
     _alive: KeepAlive,
-}
-
-/// Tells the task that the network side woke it (see `Connection::read_wake`).
-struct ReadWake {
-    woken: AtomicBool,
-    task: AtomicWaker,
-}
-
-impl Wake for ReadWake {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
-        self.task.wake();
-    }
 }
 
 thread_local! {
@@ -202,10 +179,6 @@ where
         close_timeout: Duration,
         alive: KeepAlive,
     ) -> Self {
-        let read_wake = Arc::new(ReadWake {
-            woken: AtomicBool::new(true),
-            task: AtomicWaker::new(),
-        });
         Connection {
             socket,
             stream,
@@ -217,8 +190,6 @@ where
             unflushed_bytes: 0,
             unflushed_callbacks: Vec::new(),
             closing_deadline: None,
-            read_wake: read_wake.clone(),
-            read_waker: Waker::from(read_wake),
             _alive: alive,
         }
     }
@@ -254,17 +225,12 @@ where
                 }
             }
 
-            // 2. Read and dispatch, unless paused or the network has not woken us.
-            if !self.socket.is_paused()
-                && budget > 0
-                && self.read_wake.woken.swap(false, Ordering::AcqRel)
-            {
-                self.read_wake.task.register(cx.waker());
-                let mut read_cx = Context::from_waker(&self.read_waker);
-                match Pin::new(&mut self.stream).poll_next(&mut read_cx) {
+            // 2. Read and dispatch, unless paused. (With nothing to read this costs no
+            // system call: tokio knows the socket is not readable.)
+            if !self.socket.is_paused() && budget > 0 {
+                match Pin::new(&mut self.stream).poll_next(cx) {
                     Poll::Ready(Some(Ok(message))) => {
                         // More may be buffered already: keep reading.
-                        self.read_wake.woken.store(true, Ordering::Release);
                         budget -= 1;
                         if let Some(end) = self.on_message(message) {
                             return Poll::Ready(end);
@@ -412,10 +378,8 @@ where
                 self.start_send(WsMessage::Close(frame))
             }
             Command::Terminate => Some(End::Destroyed),
-            Command::Resume => {
-                self.read_wake.woken.store(true, Ordering::Release);
-                None
-            }
+            // The wake-up was the point: the loop reads again.
+            Command::Resume => None,
         }
     }
 
