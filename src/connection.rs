@@ -155,11 +155,17 @@ impl CommandQueue {
     /// The next command, or `None` once the queue is closed and empty.
     pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Option<Command>> {
         self.task.register(cx.waker());
-        match self.queue.lock().pop_front() {
+        match self.pop() {
             Some(command) => Poll::Ready(Some(command)),
             None if self.closed.load(Ordering::Acquire) => Poll::Ready(None),
             None => Poll::Pending,
         }
+    }
+
+    /// The next command, without registering for a wake-up: for a task that
+    /// registered earlier in the same poll.
+    fn pop(&self) -> Option<Command> {
+        self.queue.lock().pop_front()
     }
 
     /// Refuses further commands and returns those still queued.
@@ -217,9 +223,11 @@ where
 
     fn poll_until_end(&mut self, cx: &mut Context<'_>) -> Poll<End> {
         let mut budget = READ_BUDGET;
+        // Once per poll: a command pushed after this wakes the task again.
+        self.socket.inner.commands.task.register(cx.waker());
         loop {
             // 1. Commands from handles (including sends made by the listeners just run).
-            while let Poll::Ready(Some(command)) = self.socket.inner.commands.poll_pop(cx) {
+            while let Some(command) = self.socket.inner.commands.pop() {
                 if let Some(end) = self.apply(command) {
                     return Poll::Ready(end);
                 }
