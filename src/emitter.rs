@@ -437,23 +437,42 @@ struct Entry {
     origin: Origin,
 }
 
-/// One shared empty list: thousands of sockets with few listeners allocate nothing
-/// for the events they do not listen to.
-fn no_listeners() -> Arc<[Entry]> {
-    static EMPTY: once_cell::sync::Lazy<Arc<[Entry]>> =
-        once_cell::sync::Lazy::new(|| Arc::from(Vec::new()));
-    EMPTY.clone()
+/// The listeners of one emitter: a copy-on-write list for each event that has any,
+/// found by the event's index. (Only those: a socket that listens to one of its nine
+/// events keeps one entry, not nine, which matters for thousands of sockets.)
+pub(crate) struct Registry {
+    lists: Mutex<Vec<(usize, Arc<[Entry]>)>>,
 }
 
-/// The listeners of one emitter, one copy-on-write list per event.
-pub(crate) struct Registry {
-    lists: Mutex<Vec<Arc<[Entry]>>>,
+/// The list of event `index`, if it has listeners.
+fn list_of(lists: &[(usize, Arc<[Entry]>)], index: usize) -> Option<&Arc<[Entry]>> {
+    lists
+        .iter()
+        .find(|(i, _)| *i == index)
+        .map(|(_, list)| list)
+}
+
+/// Replaces the list of event `index` (an empty one is dropped).
+fn set_list(lists: &mut Vec<(usize, Arc<[Entry]>)>, index: usize, list: Vec<Entry>) {
+    let pos = lists.iter().position(|(i, _)| *i == index);
+    match (pos, list.is_empty()) {
+        (Some(pos), true) => {
+            lists.swap_remove(pos);
+        }
+        (Some(pos), false) => lists[pos].1 = list.into(),
+        (None, false) => {
+            // One event at a time: most sockets listen to one or two.
+            lists.reserve_exact(1);
+            lists.push((index, list.into()));
+        }
+        (None, true) => {}
+    }
 }
 
 impl Registry {
     pub(crate) fn new<K: EmitterKind>() -> Registry {
         Registry {
-            lists: Mutex::new(K::events().iter().map(|_| no_listeners()).collect()),
+            lists: Mutex::new(Vec::new()),
         }
     }
 
@@ -494,7 +513,7 @@ impl Registry {
             })?;
         }
         let mut lists = self.lists.lock();
-        let mut list: Vec<Entry> = lists[index].to_vec();
+        let mut list: Vec<Entry> = list_of(&lists, index).map_or_else(Vec::new, |l| l.to_vec());
         if origin == Origin::Attribute {
             list.retain(|e| e.origin != Origin::Attribute);
         }
@@ -504,7 +523,7 @@ impl Registry {
             once,
             origin,
         });
-        lists[index] = list.into();
+        set_list(&mut lists, index, list);
         Ok(())
     }
 
@@ -516,27 +535,27 @@ impl Registry {
     ) -> Result<(), Error> {
         let index = Self::index_of::<K>(event)?;
         let mut lists = self.lists.lock();
-        let mut list: Vec<Entry> = lists[index].to_vec();
+        let Some(list) = list_of(&lists, index) else {
+            return Ok(());
+        };
+        let mut list: Vec<Entry> = list.to_vec();
         if let Some(pos) = list.iter().rposition(|e| {
             e.handler.is(handler) || e.original.as_ref().is_some_and(|o| o.is(handler))
         }) {
             list.remove(pos);
-            lists[index] = list.into();
+            set_list(&mut lists, index, list);
         }
         Ok(())
     }
 
     pub(crate) fn remove_all(&self, index: Option<usize>) {
-        let mut lists = self.lists.lock();
-        for (i, list) in lists.iter_mut().enumerate() {
-            if index.is_none_or(|n| n == i) {
-                *list = no_listeners();
-            }
-        }
+        self.lists
+            .lock()
+            .retain(|(i, _)| index.is_some_and(|n| n != *i));
     }
 
     pub(crate) fn count(&self, index: usize) -> usize {
-        self.lists.lock()[index].len()
+        list_of(&self.lists.lock(), index).map_or(0, |list| list.len())
     }
 
     /// Calls every listener of event `index` in registration order. Returns how many
@@ -544,11 +563,13 @@ impl Registry {
     pub(crate) fn emit(&self, index: usize, emit: &Emit<'_>) -> (usize, Vec<String>) {
         let snapshot = {
             let mut lists = self.lists.lock();
-            let snapshot = lists[index].clone();
+            let Some(snapshot) = list_of(&lists, index).cloned() else {
+                return (0, Vec::new());
+            };
             if snapshot.iter().any(|e| e.once) {
                 // Node removes a `once` listener before calling it.
                 let kept: Vec<Entry> = snapshot.iter().filter(|e| !e.once).cloned().collect();
-                lists[index] = kept.into();
+                set_list(&mut lists, index, kept);
             }
             snapshot
         };
