@@ -8,6 +8,9 @@
 //!   network ◄─flush── tungstenite ◄─start_send── Connection::apply ◄── command queue
 //! ```
 //!
+//! tungstenite sits behind a [`Transport`] (src/transport.rs): driven directly on
+//! server sockets, through async-tungstenite's stream on client sockets.
+//!
 //! The task owns the stream; handles talk to it through an unbounded command queue,
 //! so no lock is held while your code runs and `send` never blocks. Writes are
 //! batched: frames are buffered by tungstenite as they are queued and flushed once
@@ -31,18 +34,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use async_tungstenite::WebSocketStream;
 use async_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use async_tungstenite::tungstenite::protocol::CloseFrame;
 use async_tungstenite::tungstenite::protocol::frame::Frame;
 use async_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data as OpData, OpCode};
 use async_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
-use futures_util::io::{AsyncRead, AsyncWrite};
 use futures_util::task::AtomicWaker;
-use futures_util::{Sink, Stream};
 use tokio::time::Sleep;
 
 use crate::runtime::KeepAlive;
+use crate::transport::Transport;
 use crate::websocket::{CLOSE_EVENT, MESSAGE_EVENT, PING_EVENT, PONG_EVENT};
 use crate::{Error, Message, WebSocket};
 
@@ -80,9 +81,9 @@ enum End {
     Destroyed,
 }
 
-pub(crate) struct Connection<S> {
+pub(crate) struct Connection<T> {
     socket: WebSocket,
-    stream: WebSocketStream<S>,
+    stream: T,
     close_timeout: Duration,
     /// We sent (or tungstenite auto-replied with) a close frame.
     close_sent: bool,
@@ -175,13 +176,10 @@ impl CommandQueue {
     }
 }
 
-impl<S> Connection<S>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
+impl<T: Transport> Connection<T> {
     pub(crate) fn new(
         socket: WebSocket,
-        stream: WebSocketStream<S>,
+        stream: T,
         close_timeout: Duration,
         alive: KeepAlive,
     ) -> Self {
@@ -207,10 +205,10 @@ where
     /// end. (Not an `async fn`: rustc keeps room for both the `self` argument and
     /// its moved-in copy in an `async fn`'s state, doubling every connection's task.)
     #[allow(clippy::manual_async_fn)]
-    pub(crate) fn run<F, T>(self, then: F) -> impl Future<Output = ()> + Send + 'static
+    pub(crate) fn run<F, Then>(self, then: F) -> impl Future<Output = ()> + Send + 'static
     where
-        F: FnOnce() -> T + Send + 'static,
-        T: Future<Output = ()> + Send + 'static,
+        F: FnOnce() -> Then + Send + 'static,
+        Then: Future<Output = ()> + Send + 'static,
     {
         let mut connection = self;
         async move {
@@ -236,7 +234,7 @@ where
             // 2. Read and dispatch, unless paused. (With nothing to read this costs no
             // system call: tokio knows the socket is not readable.)
             if !self.socket.is_paused() && budget > 0 {
-                match Pin::new(&mut self.stream).poll_next(cx) {
+                match self.stream.poll_message(cx) {
                     Poll::Ready(Some(Ok(message))) => {
                         // More may be buffered already: keep reading.
                         budget -= 1;
@@ -259,7 +257,7 @@ where
 
             // 3. Nothing more to read right now: flush everything queued in one write.
             if self.unflushed {
-                match Pin::new(&mut self.stream).poll_flush(cx) {
+                match self.stream.poll_flush(cx) {
                     Poll::Ready(Ok(())) => self.flushed(),
                     Poll::Ready(Err(error)) => return Poll::Ready(write_failed(error)),
                     Poll::Pending => {}
@@ -418,7 +416,7 @@ where
 
     fn start_send(&mut self, message: WsMessage) -> Option<End> {
         self.unflushed = true;
-        match Pin::new(&mut self.stream).start_send(message) {
+        match self.stream.start_send(message) {
             Ok(()) => None,
             Err(error) => Some(write_failed(error)),
         }
@@ -476,12 +474,13 @@ where
                         code: CloseCode::from(status),
                         reason: "".into(),
                     };
-                    if Pin::new(&mut self.stream)
+                    if self
+                        .stream
                         .start_send(WsMessage::Close(Some(frame)))
                         .is_ok()
                     {
                         let stream = &mut self.stream;
-                        let flush = poll_fn(|cx| Pin::new(&mut *stream).poll_flush(cx));
+                        let flush = poll_fn(|cx| stream.poll_flush(cx));
                         let _ = tokio::time::timeout(Duration::from_secs(1), flush).await;
                     }
                 }

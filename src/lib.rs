@@ -77,6 +77,7 @@ mod request;
 mod runtime;
 mod timers;
 mod tls;
+mod transport;
 mod upgraded;
 mod utf8_guard;
 mod websocket;

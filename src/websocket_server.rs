@@ -11,10 +11,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use async_tungstenite::WebSocketStream;
 use async_tungstenite::tokio::TokioAdapter;
 use async_tungstenite::tungstenite::handshake::derive_accept_key;
-use async_tungstenite::tungstenite::protocol::Role;
 use bytes::Bytes;
 use http_body_util::Full;
 use parking_lot::Mutex;
@@ -25,6 +23,7 @@ use crate::emitter::{Emit, EmitterKind, EventSpec, Registry, arg};
 use crate::http::{HttpServer, Socket};
 use crate::options::Verifier;
 use crate::runtime::{Gate, KeepAlive};
+use crate::transport::{Direct, Transport};
 use crate::upgraded::ServerIo;
 use crate::utf8_guard::Utf8Guard;
 use crate::{Error, Headers, Request, ServerOptions, VerifyInfo, WebSocket};
@@ -378,11 +377,7 @@ impl WebSocketServer {
         let io = Utf8Guard::server(io)
             .max_payload(max_payload)
             .already_read(&early);
-        let stream = if early.is_empty() {
-            WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await
-        } else {
-            WebSocketStream::from_partially_read(io, early, Role::Server, Some(config)).await
-        };
+        let stream = Direct::server(io, early, config);
         self.on_upgraded(stream, request, accepted.protocol, callback)
             .await;
     }
@@ -513,15 +508,13 @@ impl WebSocketServer {
     }
 
     /// A connection passed the handshake: make the socket, emit `connection`, run it.
-    async fn on_upgraded<S>(
+    async fn on_upgraded(
         &self,
-        stream: WebSocketStream<S>,
+        stream: impl Transport,
         request: Request,
         protocol: Option<String>,
         callback: Option<OnSocket>,
-    ) where
-        S: futures_util::io::AsyncRead + futures_util::io::AsyncWrite + Unpin + Send + 'static,
-    {
+    ) {
         let socket = WebSocket::from_parts(String::new(), WebSocket::OPEN);
         *socket.inner.protocol.lock() = protocol.unwrap_or_default();
         let alive = KeepAlive::new();
