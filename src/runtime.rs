@@ -112,7 +112,14 @@ pub fn run() {
 /// nodews::run();
 /// ```
 pub fn release_events() {
-    let gates = PENDING_GATES.with(|p| std::mem::take(&mut p.borrow_mut().0));
+    let gates = PENDING_GATES.with(|p| {
+        let mut pending = p.borrow_mut();
+        // The usual case, after every listener call: nothing was created.
+        if pending.0.is_empty() {
+            return Vec::new();
+        }
+        std::mem::take(&mut pending.0)
+    });
     for gate in gates {
         gate.open();
     }
