@@ -470,7 +470,7 @@ fn set_list(lists: &mut Vec<(usize, Arc<[Entry]>)>, index: usize, list: Vec<Entr
 }
 
 impl Registry {
-    pub(crate) fn new<K: EmitterKind>() -> Registry {
+    pub(crate) fn new() -> Registry {
         Registry {
             lists: Mutex::new(Vec::new()),
         }

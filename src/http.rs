@@ -183,7 +183,7 @@ impl HttpServer {
     ) -> HttpServer {
         HttpServer {
             inner: Arc::new(HttpShared {
-                registry: Registry::new::<HttpServer>(),
+                registry: Registry::new(),
                 dispatch: tokio::sync::Mutex::new(()),
                 gate: Gate::for_current_thread(),
                 upgrade_required,

@@ -123,30 +123,35 @@ struct TaskIo<S> {
     waker: Waker,
 }
 
-impl<S: AsyncRead + Unpin> Read for TaskIo<S> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl<S> TaskIo<S> {
+    /// Polls the stream under the task's waker; `Pending` is `WouldBlock` to tungstenite.
+    fn poll<T>(
+        &mut self,
+        op: impl FnOnce(Pin<&mut S>, &mut Context<'_>) -> Poll<io::Result<T>>,
+    ) -> io::Result<T>
+    where
+        S: Unpin,
+    {
         let mut cx = Context::from_waker(&self.waker);
-        match Pin::new(&mut self.inner).poll_read(&mut cx, buf) {
+        match op(Pin::new(&mut self.inner), &mut cx) {
             Poll::Ready(result) => result,
             Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
         }
     }
 }
 
+impl<S: AsyncRead + Unpin> Read for TaskIo<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.poll(|io, cx| io.poll_read(cx, buf))
+    }
+}
+
 impl<S: AsyncWrite + Unpin> Write for TaskIo<S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut cx = Context::from_waker(&self.waker);
-        match Pin::new(&mut self.inner).poll_write(&mut cx, buf) {
-            Poll::Ready(result) => result,
-            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
-        }
+        self.poll(|io, cx| io.poll_write(cx, buf))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        let mut cx = Context::from_waker(&self.waker);
-        match Pin::new(&mut self.inner).poll_flush(&mut cx) {
-            Poll::Ready(result) => result,
-            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
-        }
+        self.poll(|io, cx| io.poll_flush(cx))
     }
 }

@@ -161,7 +161,7 @@ impl WebSocket {
     pub(crate) fn from_parts(url: String, ready_state: u8) -> WebSocket {
         WebSocket {
             inner: Arc::new(Shared {
-                registry: Registry::new::<WebSocket>(),
+                registry: Registry::new(),
                 ready_state: AtomicU8::new(ready_state),
                 commands: Default::default(),
                 buffered: AtomicUsize::new(0),

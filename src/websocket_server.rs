@@ -188,7 +188,7 @@ impl WebSocketServer {
         };
         let server = WebSocketServer {
             inner: Arc::new(ServerShared {
-                registry: Registry::new::<WebSocketServer>(),
+                registry: Registry::new(),
                 dispatch: tokio::sync::Mutex::new(()),
                 http: http.clone(),
                 owns_http,
