@@ -1,33 +1,23 @@
 //! The client side: `WebSocket::new(url)` connects in the background (ws's
-//! `initAsClient`). TCP and the opening handshake are tungstenite's; this file picks
-//! the address, adds the handshake headers, and turns the outcome into events.
+//! `initAsClient`): parses the URL, connects (TCP, then TLS for `wss:`), performs
+//! the opening handshake ([`crate::protocol::handshake`]), follows redirects, and
+//! turns the outcome into events. The open connection then runs on the same
+//! [`FrameStream`] and [`Connection`] task as a server's sockets.
 
 use std::future::pending;
 
-use async_tungstenite::tokio::TokioAdapter;
-use async_tungstenite::tungstenite::Error as WsError;
-use async_tungstenite::tungstenite::client::IntoClientRequest;
-use async_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError, UrlError};
-use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use http::Uri;
 use tokio::net::TcpStream;
 
 use crate::connection::{Command, Connection};
+use crate::protocol::handshake;
+use crate::protocol::stream::{FrameStream, Role};
 use crate::runtime::{Gate, KeepAlive};
 use crate::tls::MaybeTlsStream;
-use crate::utf8_guard::Utf8Guard;
 use crate::websocket::{
     CLOSE_EVENT, OPEN_EVENT, REDIRECT_EVENT, UNEXPECTED_RESPONSE_EVENT, UPGRADE_EVENT,
 };
 use crate::{ClientOptions, Error, Request, Response, WebSocket};
-
-/// The tungstenite settings nodews uses on both sides.
-pub(crate) fn ws_config(max_payload: usize) -> WebSocketConfig {
-    WebSocketConfig::default()
-        .read_buffer_size(crate::options::READ_BUFFER_SIZE)
-        .max_message_size(Some(max_payload))
-        .max_frame_size(Some(max_payload))
-}
 
 impl WebSocket {
     /// Connects to a WebSocket server (`new WebSocket(url)`).
@@ -101,6 +91,8 @@ struct Target {
     uri: Uri,
     host: String,
     port: u16,
+    /// The port is the scheme's default (the `Host` header then leaves it out).
+    default_port: bool,
     /// `wss://`: TLS first.
     tls: bool,
 }
@@ -131,6 +123,7 @@ fn parse_url(url: &str) -> Result<Target, Error> {
         .trim_end_matches(']')
         .to_string();
     let port = uri.port_u16().unwrap_or(default_port);
+    let is_default_port = port == default_port;
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let authority = uri.authority().map_or("", |a| a.as_str());
     let uri: Uri = format!("{scheme}://{authority}{path}")
@@ -141,6 +134,7 @@ fn parse_url(url: &str) -> Result<Target, Error> {
         uri,
         host,
         port,
+        default_port: is_default_port,
         tls,
     })
 }
@@ -222,7 +216,13 @@ async fn connect(
             socket.emit(UPGRADE_EVENT, &[&response]);
             socket.emit(OPEN_EVENT, &[]);
             // A task of its own, so the handshake's state is freed now.
-            let connection = Connection::new(socket, stream, options.close_timeout, alive);
+            let connection = Connection::new(
+                socket,
+                stream,
+                options.close_timeout,
+                options.auto_pong,
+                alive,
+            );
             crate::runtime::spawn(connection.run(|| async {}));
         }
         Err(failure) => {
@@ -254,7 +254,7 @@ enum Failure {
     Refused(Request, Response),
 }
 
-type ClientStream = async_tungstenite::WebSocketStream<Utf8Guard<TokioAdapter<MaybeTlsStream>>>;
+type ClientStream = FrameStream<MaybeTlsStream>;
 
 /// The handshake, following 3xx answers when `follow_redirects` is on (ws's
 /// `followRedirects`/`maxRedirects`).
@@ -266,7 +266,7 @@ async fn follow_redirects(
 ) -> Result<(ClientStream, Response), Failure> {
     loop {
         let current = target.uri.clone();
-        match handshake(socket, target, options).await {
+        match open(socket, target, options).await {
             Err(Failure::Refused(request, response))
                 if options.follow_redirects
                     && (300..400).contains(&response.status())
@@ -305,7 +305,8 @@ fn resolve_location(base: &Uri, location: &str) -> String {
     }
 }
 
-async fn handshake(
+/// One attempt: connect, send the upgrade request, check the answer.
+async fn open(
     socket: &WebSocket,
     target: Target,
     options: &ClientOptions,
@@ -315,7 +316,7 @@ async fn handshake(
         .map_err(|e| Failure::Error(Error::io("connect", e)))?;
     // As ws (and browsers): small messages must not wait for Nagle's algorithm.
     let _ = tcp.set_nodelay(true);
-    let io = if target.tls {
+    let mut io = if target.tls {
         crate::tls::connect(tcp, &target.host, options)
             .await
             .map_err(Failure::Error)?
@@ -323,92 +324,38 @@ async fn handshake(
         MaybeTlsStream::Plain(tcp)
     };
 
-    let mut request = (&target.uri)
-        .into_client_request()
-        .map_err(|e| Failure::Error(handshake_error(e)))?;
-    let headers = request.headers_mut();
-    if !options.protocols.is_empty()
-        && let Ok(v) = options.protocols.join(", ").parse()
-    {
-        headers.insert("Sec-WebSocket-Protocol", v);
-    }
-    if let Some(origin) = &options.origin
-        && let Ok(v) = origin.parse()
-    {
-        headers.insert("Origin", v);
-    }
-    for (name, value) in &options.headers {
-        if let (Ok(n), Ok(v)) = (
-            http::header::HeaderName::from_bytes(name.as_bytes()),
-            http::header::HeaderValue::from_str(value),
-        ) {
-            headers.insert(n, v);
-        }
-    }
-    let sent = Request::new(
-        "GET",
-        request.uri().path_and_query().map_or("/", |p| p.as_str()),
-        header_pairs(request.headers()),
-        None,
-    );
-
-    let config = ws_config(options.max_payload);
-    // Under tungstenite: fails bad UTF-8 as it arrives, not when a frame is complete.
-    let io = Utf8Guard::client_after_http(TokioAdapter::new(io)).max_payload(options.max_payload);
-    match async_tungstenite::client_async_with_config(request, io, Some(config)).await {
-        Ok((stream, response)) => {
-            let protocol = response
-                .headers()
-                .get("sec-websocket-protocol")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string();
-            *socket.inner.protocol.lock() = protocol;
-            let response = Response::new(
-                response.status().as_u16(),
-                header_pairs(response.headers()),
-                Vec::new(),
-            );
-            Ok((stream, response))
-        }
-        Err(WsError::Http(response)) => {
-            let status = response.status().as_u16();
-            let headers = header_pairs(response.headers());
-            let body = response.body().clone().unwrap_or_default();
-            Err(Failure::Refused(sent, Response::new(status, headers, body)))
-        }
-        Err(e) => Err(Failure::Error(handshake_error(e))),
-    }
-}
-
-fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
-}
-
-fn handshake_error(error: WsError) -> Error {
-    let message = match &error {
-        WsError::Protocol(ProtocolError::SecWebSocketSubProtocolError(sub)) => match sub {
-            SubProtocolError::NoSubProtocol => "Server sent no subprotocol".to_string(),
-            SubProtocolError::InvalidSubProtocol => {
-                "Server sent an invalid subprotocol".to_string()
-            }
-            SubProtocolError::ServerSentSubProtocolNoneRequested => {
-                "Server sent a subprotocol but none was requested".to_string()
-            }
-        },
-        WsError::Url(UrlError::NoHostName) => "Invalid URL: no host".to_string(),
-        WsError::Io(e) => {
-            return Error::io("handshake", std::io::Error::new(e.kind(), e.to_string()));
-        }
-        other => format!("WebSocket handshake failed: {other}"),
+    // `Host` as Node's http module writes it: the port only when not the default.
+    let host = if target.host.contains(':') {
+        format!("[{}]", target.host)
+    } else {
+        target.host.clone()
     };
-    Error::new("WS_ERR_HANDSHAKE", message).with_source(error)
+    let host = if target.default_port {
+        host
+    } else {
+        format!("{host}:{}", target.port)
+    };
+    let path = target.uri.path_and_query().map_or("/", |p| p.as_str());
+    let request = handshake::request(
+        path,
+        &host,
+        &options.protocols,
+        options.origin.as_deref(),
+        &options.headers,
+    );
+    let sent = Request::new("GET", path, request.headers.clone(), None);
+
+    let answer = handshake::exchange(&mut io, &request)
+        .await
+        .map_err(Failure::Error)?;
+    if answer.status != 101 {
+        let response = Response::new(answer.status, answer.headers, answer.rest.to_vec());
+        return Err(Failure::Refused(sent, response));
+    }
+    let protocol =
+        handshake::check_upgrade(&request, &answer, &options.protocols).map_err(Failure::Error)?;
+    *socket.inner.protocol.lock() = protocol;
+    let stream = FrameStream::new(io, Role::Client, options.max_payload, answer.rest);
+    let response = Response::new(answer.status, answer.headers, Vec::new());
+    Ok((stream, response))
 }

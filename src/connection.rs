@@ -1,30 +1,31 @@
 //! One task per open socket: where a message travels from the network to your
-//! listeners, and where everything you send leaves (ws's receiver.js + sender.js
-//! roles; frame parsing, masking, UTF-8 and close-code checks are tungstenite's).
+//! listeners, and where everything you send leaves (ws's `websocket.js` event
+//! handlers; the frames themselves are [`crate::protocol`]'s).
 //!
 //! ```text
-//!   network ──read──► tungstenite ──Message──► Connection::on_message ──► "message" listeners
-//!                                                                            │ ws.send(..)
-//!   network ◄─flush── tungstenite ◄─start_send── Connection::apply ◄── command queue
+//!   network ──read──► FrameStream (receiver) ──Incoming──► Connection::on_incoming ──► "message" listeners
+//!                                                                                         │ ws.send(..)
+//!   network ◄─flush── FrameStream (write buffer) ◄──send── Connection::apply ◄── command queue
 //! ```
 //!
-//! tungstenite sits behind a [`Transport`] (src/transport.rs): driven directly on
-//! server sockets, through async-tungstenite's stream on client sockets.
+//! The task owns the stream; handles talk to it through a command queue, so no lock
+//! is held while your code runs and `send` never blocks. Writes are batched: frames
+//! are encoded into the write buffer as they are queued and flushed once nothing
+//! more can be read right now, so the replies produced by one network read leave in
+//! one write.
 //!
-//! The task owns the stream; handles talk to it through an unbounded command queue,
-//! so no lock is held while your code runs and `send` never blocks. Writes are
-//! batched: frames are buffered by tungstenite as they are queued and flushed once
-//! nothing more can be read right now, so the replies produced by one network read
-//! leave in one write.
-//!
-//! Closing (RFC 6455 §7, as ws does it):
+//! Pings are answered here (with `auto_pong`, before the `ping` listeners run, as
+//! ws does). Closing (RFC 6455 §7, as ws does it):
 //!
 //! ```text
 //!   close() ─► send close frame ─► CLOSING ─► peer's close frame ─► TCP end ─► "close"(code)
 //!              └─ no answer within close_timeout ─► drop TCP ─► "close"(1006)
-//!   peer's close frame ─► tungstenite replies ─► CLOSING ─► TCP end ─► "close"(code or 1005)
+//!   peer's close frame ─► reply echoing it ─► CLOSING ─► TCP end ─► "close"(code or 1005)
 //!   TCP ends without close frame ─► "close"(1006)
 //! ```
+//!
+//! Once both close frames have passed, the server ends the TCP connection (RFC 6455
+//! §7.1.1); the client waits for the server to end it, within `close_timeout`.
 
 use std::cell::RefCell;
 use std::future::{Future, poll_fn};
@@ -34,16 +35,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use async_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
-use async_tungstenite::tungstenite::protocol::CloseFrame;
-use async_tungstenite::tungstenite::protocol::frame::Frame;
-use async_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data as OpData, OpCode};
-use async_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use futures_util::task::AtomicWaker;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Sleep;
 
+use crate::protocol::receiver::Incoming;
+use crate::protocol::stream::{FrameStream, Outgoing, ReadError, Role};
 use crate::runtime::KeepAlive;
-use crate::transport::Transport;
 use crate::websocket::{CLOSE_EVENT, MESSAGE_EVENT, PING_EVENT, PONG_EVENT};
 use crate::{Error, Message, WebSocket};
 
@@ -81,17 +79,19 @@ enum End {
     Destroyed,
 }
 
-pub(crate) struct Connection<T> {
+pub(crate) struct Connection<S> {
     socket: WebSocket,
-    stream: T,
+    stream: FrameStream<S>,
     close_timeout: Duration,
-    /// We sent (or tungstenite auto-replied with) a close frame.
+    /// Answer pings with pongs (ws's `autoPong`).
+    auto_pong: bool,
+    /// We queued a close frame (ours, or the reply to the peer's).
     close_sent: bool,
     /// The peer's close frame: its status (1005 if none) and reason.
     close_received: Option<(u16, String)>,
     /// Inside a fragmented message we are sending: was it binary?
     sending_fragments: Option<bool>,
-    /// Frames handed to tungstenite since the last completed flush.
+    /// Frames queued on the stream since the last completed flush.
     unflushed: bool,
     unflushed_bytes: usize,
     unflushed_callbacks: Vec<SendCallback>,
@@ -176,17 +176,19 @@ impl CommandQueue {
     }
 }
 
-impl<T: Transport> Connection<T> {
+impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
     pub(crate) fn new(
         socket: WebSocket,
-        stream: T,
+        stream: FrameStream<S>,
         close_timeout: Duration,
+        auto_pong: bool,
         alive: KeepAlive,
     ) -> Self {
         Connection {
             socket,
             stream,
             close_timeout,
+            auto_pong,
             close_sent: false,
             close_received: None,
             sending_fragments: None,
@@ -234,16 +236,22 @@ impl<T: Transport> Connection<T> {
             // 2. Read and dispatch, unless paused. (With nothing to read this costs no
             // system call: tokio knows the socket is not readable.)
             if !self.socket.is_paused() && budget > 0 {
-                match self.stream.poll_message(cx) {
-                    Poll::Ready(Some(Ok(message))) => {
+                match self.stream.poll_next(cx) {
+                    Poll::Ready(Some(Ok(incoming))) => {
                         // More may be buffered already: keep reading.
                         budget -= 1;
-                        if let Some(end) = self.on_message(message) {
+                        if let Some(end) = self.on_incoming(incoming) {
                             return Poll::Ready(end);
                         }
                         continue;
                     }
-                    Poll::Ready(Some(Err(error))) => return Poll::Ready(self.read_failed(error)),
+                    Poll::Ready(Some(Err(ReadError::Protocol(error)))) => {
+                        return Poll::Ready(End::Failed(error));
+                    }
+                    Poll::Ready(Some(Err(ReadError::Io(error)))) => {
+                        log::debug!("read failed: {error}");
+                        return Poll::Ready(End::Dropped);
+                    }
                     Poll::Ready(None) => {
                         return Poll::Ready(if self.close_received.is_some() {
                             End::Clean
@@ -262,6 +270,16 @@ impl<T: Transport> Connection<T> {
                     Poll::Ready(Err(error)) => return Poll::Ready(write_failed(error)),
                     Poll::Pending => {}
                 }
+            }
+
+            // Both close frames have passed and ours is written: a server ends the
+            // TCP connection now (a client waits for the server to).
+            if self.close_sent
+                && self.close_received.is_some()
+                && !self.unflushed
+                && self.stream.role() == Role::Server
+            {
+                return Poll::Ready(End::Clean);
             }
 
             // 4. A peer that never answers our close frame.
@@ -311,36 +329,41 @@ impl<T: Transport> Connection<T> {
         end
     }
 
-    /// A message from the network: dispatch it to listeners.
-    fn on_message(&mut self, message: WsMessage) -> Option<End> {
-        match message {
-            WsMessage::Text(_) | WsMessage::Binary(_) => {
-                let data = Message::from_tungstenite(message).expect("data message");
-                let is_binary = data.is_binary();
-                self.dispatch(MESSAGE_EVENT, &[&data, &is_binary])
+    /// A message or control frame from the network: answer it if it needs an
+    /// answer, and dispatch it to listeners.
+    fn on_incoming(&mut self, incoming: Incoming) -> Option<End> {
+        match incoming {
+            Incoming::Text(text) => {
+                let data = Message::from_checked_text(text);
+                self.dispatch(MESSAGE_EVENT, &[&data, &false])
             }
-            WsMessage::Ping(data) => {
-                // tungstenite has queued the pong; make sure it leaves soon.
-                self.unflushed = true;
+            Incoming::Binary(bytes) => {
+                let data = Message::binary(bytes);
+                self.dispatch(MESSAGE_EVENT, &[&data, &true])
+            }
+            Incoming::Ping(data) => {
+                // As ws: the pong is queued before the `ping` listeners run.
+                if self.auto_pong && !self.close_sent {
+                    self.queue(Outgoing::Pong(&data));
+                }
                 self.dispatch(PING_EVENT, &[&data])
             }
-            WsMessage::Pong(data) => self.dispatch(PONG_EVENT, &[&data]),
-            WsMessage::Close(frame) => {
-                let (code, reason) = match frame {
-                    Some(f) => (u16::from(f.code), f.reason.as_str().to_string()),
-                    None => (1005, String::new()),
-                };
-                self.close_received = Some((code, reason));
+            Incoming::Pong(data) => self.dispatch(PONG_EVENT, &[&data]),
+            Incoming::Close(close) => {
                 if !self.close_sent {
-                    // tungstenite queued the reply (echoing the code, as ws does).
+                    // Answer with the peer's own code and reason, as ws does.
                     self.close_sent = true;
-                    self.unflushed = true;
+                    self.queue(Outgoing::Close(
+                        close
+                            .as_ref()
+                            .map(|(code, reason)| (*code, reason.as_str())),
+                    ));
                     self.socket.set_ready_state(WebSocket::CLOSING);
                     self.start_close_timer();
                 }
+                self.close_received = Some(close.unwrap_or((1005, String::new())));
                 None
             }
-            WsMessage::Frame(_) => None,
         }
     }
 
@@ -360,15 +383,21 @@ impl<T: Transport> Connection<T> {
                     }
                     return None;
                 }
-                let frame = self.data_frame(message, fin);
+                self.send_data(&message, fin);
                 self.unflushed_bytes += len;
                 if let Some(cb) = callback {
                     self.unflushed_callbacks.push(cb);
                 }
-                self.start_send(frame)
+                None
             }
-            Command::Ping(data) if !self.close_sent => self.start_send(WsMessage::Ping(data)),
-            Command::Pong(data) if !self.close_sent => self.start_send(WsMessage::Pong(data)),
+            Command::Ping(data) if !self.close_sent => {
+                self.queue(Outgoing::Ping(&data));
+                None
+            }
+            Command::Pong(data) if !self.close_sent => {
+                self.queue(Outgoing::Pong(&data));
+                None
+            }
             Command::Ping(_) | Command::Pong(_) => None,
             Command::Close(code) => {
                 if self.close_sent {
@@ -377,11 +406,10 @@ impl<T: Transport> Connection<T> {
                 self.close_sent = true;
                 self.socket.set_ready_state(WebSocket::CLOSING);
                 self.start_close_timer();
-                let frame = code.map(|(code, reason)| CloseFrame {
-                    code: CloseCode::from(code),
-                    reason: reason.into(),
-                });
-                self.start_send(WsMessage::Close(frame))
+                self.queue(Outgoing::Close(
+                    code.as_ref().map(|(code, reason)| (*code, reason.as_str())),
+                ));
+                None
             }
             Command::Terminate => Some(End::Destroyed),
             // The wake-up was the point: the loop reads again.
@@ -390,36 +418,23 @@ impl<T: Transport> Connection<T> {
     }
 
     /// A whole message, or one fragment of a message sent with `fin: false`.
-    fn data_frame(&mut self, message: Message, fin: bool) -> WsMessage {
-        let binary = message.is_binary();
-        match (self.sending_fragments, fin) {
-            (None, true) => message.into_tungstenite(),
-            (started, _) => {
-                let opcode = match started {
-                    Some(_) => OpData::Continue,
-                    None if binary => OpData::Binary,
-                    None => OpData::Text,
-                };
-                self.sending_fragments = if fin {
-                    None
-                } else {
-                    Some(started.unwrap_or(binary))
-                };
-                WsMessage::Frame(Frame::message(
-                    message.into_bytes(),
-                    OpCode::Data(opcode),
-                    fin,
-                ))
-            }
-        }
+    fn send_data(&mut self, message: &Message, fin: bool) {
+        let continuing = self.sending_fragments;
+        // A fragmented message keeps the type of its first fragment.
+        let text = !continuing.unwrap_or(message.is_binary());
+        self.sending_fragments = if fin { None } else { Some(!text) };
+        self.queue(Outgoing::Data {
+            payload: message.as_bytes(),
+            text,
+            continuation: continuing.is_some(),
+            fin,
+        });
     }
 
-    fn start_send(&mut self, message: WsMessage) -> Option<End> {
+    /// Encodes a frame into the stream's write buffer; the loop flushes it.
+    fn queue(&mut self, frame: Outgoing<'_>) {
+        self.stream.send(frame);
         self.unflushed = true;
-        match self.stream.start_send(message) {
-            Ok(()) => None,
-            Err(error) => Some(write_failed(error)),
-        }
     }
 
     fn flushed(&mut self) {
@@ -440,23 +455,6 @@ impl<T: Transport> Connection<T> {
         }
     }
 
-    fn read_failed(&mut self, error: WsError) -> End {
-        match error {
-            // Utf8Guard, under tungstenite: bad UTF-8 in a text frame still arriving.
-            WsError::Io(e) if crate::utf8_guard::is_utf8_invalid(&e) => End::Failed(
-                Error::new(
-                    "WS_ERR_INVALID_UTF8",
-                    "Invalid WebSocket frame: invalid UTF-8 sequence",
-                )
-                .with_close_code(1007),
-            ),
-            WsError::Io(_) | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-                End::Dropped
-            }
-            other => End::Failed(protocol_error(other)),
-        }
-    }
-
     /// Emits `error` if the peer broke the protocol, then `close`, exactly once.
     async fn finish(mut self, end: End) {
         let clean = matches!(end, End::Clean);
@@ -470,19 +468,10 @@ impl<T: Transport> Connection<T> {
                 self.socket.set_ready_state(WebSocket::CLOSING);
                 if !self.close_sent {
                     let status = error.close_code().unwrap_or(1002);
-                    let frame = CloseFrame {
-                        code: CloseCode::from(status),
-                        reason: "".into(),
-                    };
-                    if self
-                        .stream
-                        .start_send(WsMessage::Close(Some(frame)))
-                        .is_ok()
-                    {
-                        let stream = &mut self.stream;
-                        let flush = poll_fn(|cx| stream.poll_flush(cx));
-                        let _ = tokio::time::timeout(Duration::from_secs(1), flush).await;
-                    }
+                    self.stream.send(Outgoing::Close(Some((status, ""))));
+                    let stream = &mut self.stream;
+                    let flush = poll_fn(|cx| stream.poll_flush(cx));
+                    let _ = tokio::time::timeout(Duration::from_secs(1), flush).await;
                 }
                 self.socket.emit_error(error);
                 (1006, String::new())
@@ -528,54 +517,7 @@ fn closing_error() -> Error {
     )
 }
 
-fn write_failed(error: WsError) -> End {
+fn write_failed(error: std::io::Error) -> End {
     log::debug!("write failed: {error}");
     End::Dropped
-}
-
-/// Turns tungstenite's read errors into ws's codes, messages and close statuses.
-fn protocol_error(error: WsError) -> Error {
-    let frame = |code: &'static str, what: String, status: u16| {
-        Error::new(code, format!("Invalid WebSocket frame: {what}")).with_close_code(status)
-    };
-    match error {
-        WsError::Capacity(CapacityError::MessageTooLong { .. }) => Error::new(
-            "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH",
-            "Max payload size exceeded",
-        )
-        .with_close_code(1009)
-        .with_source(error),
-        WsError::Utf8(_) => frame("WS_ERR_INVALID_UTF8", "invalid UTF-8 sequence".into(), 1007),
-        WsError::Protocol(p) => {
-            let (code, what) = match &p {
-                ProtocolError::NonZeroReservedBits => {
-                    ("WS_ERR_UNEXPECTED_RSV_1", "RSV1 must be clear".to_string())
-                }
-                ProtocolError::UnmaskedFrameFromClient => {
-                    ("WS_ERR_EXPECTED_MASK", "MASK must be set".to_string())
-                }
-                ProtocolError::MaskedFrameFromServer => {
-                    ("WS_ERR_UNEXPECTED_MASK", "MASK must be clear".to_string())
-                }
-                ProtocolError::UnknownDataFrameType(op)
-                | ProtocolError::UnknownControlFrameType(op)
-                | ProtocolError::InvalidOpcode(op) => {
-                    ("WS_ERR_INVALID_OPCODE", format!("invalid opcode {op}"))
-                }
-                ProtocolError::UnexpectedContinueFrame | ProtocolError::ExpectedFragment(_) => {
-                    ("WS_ERR_INVALID_OPCODE", "invalid opcode 0".to_string())
-                }
-                ProtocolError::FragmentedControlFrame => {
-                    ("WS_ERR_EXPECTED_FIN", "FIN must be set".to_string())
-                }
-                ProtocolError::ControlFrameTooBig | ProtocolError::InvalidCloseSequence => (
-                    "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH",
-                    "invalid payload length".to_string(),
-                ),
-                other => ("WS_ERR_PROTOCOL", other.to_string()),
-            };
-            frame(code, what, 1002).with_source(p)
-        }
-        other => frame("WS_ERR_PROTOCOL", other.to_string(), 1002),
-    }
 }

@@ -16,12 +16,13 @@ use std::sync::Arc;
 /// | [`code()`](Error::code) | when |
 /// |---|---|
 /// | `WS_ERR_INVALID_URL` | the client URL cannot be used |
-/// | `WS_ERR_INVALID_CLOSE_CODE` | `close_with` got a code ws refuses, or the peer sent one |
+/// | `WS_ERR_INVALID_CLOSE_CODE` | `close_with` got a code ws refuses, or the peer's close frame carried one (close status 1002) |
 /// | `WS_ERR_INVALID_ARGUMENT` | a reason over 123 bytes, a ping payload over 125 bytes, ... |
 /// | `WS_ERR_INVALID_STATE` | `send`, `ping`, `pong` while the socket is not open |
 /// | `WS_ERR_UNSUPPORTED_MESSAGE_LENGTH` | a message over `max_payload` (close status 1009) |
 /// | `WS_ERR_INVALID_UTF8` | a text message that is not UTF-8 (1007) |
-/// | `WS_ERR_PROTOCOL` (and the `WS_ERR_*` of ws where one fits) | a frame that breaks RFC 6455 (1002) |
+/// | `WS_ERR_INVALID_OPCODE`, `WS_ERR_EXPECTED_FIN`, `WS_ERR_EXPECTED_MASK`, `WS_ERR_UNEXPECTED_MASK`, `WS_ERR_UNEXPECTED_RSV_1`, `WS_ERR_UNEXPECTED_RSV_2_3`, `WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH` | a frame that breaks RFC 6455, as ws names it (close status 1002) |
+/// | `WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH` | a frame longer than 2^53 - 1 bytes (1009) |
 /// | `WS_ERR_HANDSHAKE` | the opening handshake failed |
 /// | `WS_ERR_LISTENER_PANIC` | a listener panicked; the panic message is in the text |
 /// | `WS_ERR_UNKNOWN_EVENT` | `try_on` with an event name the emitter does not have |
@@ -55,6 +56,11 @@ impl Error {
             close_code: None,
             source: None,
         }
+    }
+
+    pub(crate) fn with_code(mut self, code: &'static str) -> Error {
+        self.code = code;
+        self
     }
 
     pub(crate) fn with_close_code(mut self, close_code: u16) -> Error {

@@ -57,9 +57,11 @@
 //!
 //! One file per concept, after ws's `lib/`: `websocket.rs` (the socket handle),
 //! `connection.rs` (**where a message goes from the network to your listener**),
-//! `client.rs`, `websocket_server.rs`, `emitter.rs` (the listener registry),
-//! `event_target.rs` (browser-style API), `message.rs`, `request.rs`, `options.rs`,
-//! `timers.rs`, `runtime.rs`, `error.rs`.
+//! `protocol/` (frames, the receiver, close codes, the client handshake: RFC 6455
+//! from the bytes up), `client.rs`, `websocket_server.rs`, `emitter.rs` (the
+//! listener registry), `event_target.rs` (browser-style API), `message.rs`,
+//! `request.rs`, `options.rs`, `timers.rs`, `runtime.rs`, `error.rs`, `http.rs` and
+//! `https.rs` (Node's `http.createServer`), `tls.rs`, `upgraded.rs`.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -73,13 +75,12 @@ pub mod http;
 pub mod https;
 mod message;
 mod options;
+mod protocol;
 mod request;
 mod runtime;
 mod timers;
 mod tls;
-mod transport;
 mod upgraded;
-mod utf8_guard;
 mod websocket;
 mod websocket_server;
 
@@ -91,8 +92,9 @@ pub use options::{
     ClientOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, HandleProtocols, SendOptions,
     ServerOptions, VerifyCallback, VerifyClient, VerifyInfo,
 };
+pub use protocol::close::is_valid_status_code;
 pub use request::{Headers, Request, Response};
 pub use runtime::{release_events, run};
 pub use timers::{Timeout, clear_interval, clear_timeout, set_interval, set_timeout};
-pub use websocket::{WebSocket, is_valid_status_code};
+pub use websocket::WebSocket;
 pub use websocket_server::WebSocketServer;

@@ -8,8 +8,8 @@
 
 use std::fmt;
 
-use async_tungstenite::tungstenite::Utf8Bytes;
 pub use bytes::Bytes;
+use tungstenite::Utf8Bytes;
 
 /// A WebSocket data message: text or binary, cheap to clone.
 ///
@@ -32,7 +32,7 @@ pub struct Message {
 
 #[derive(Clone, PartialEq, Eq)]
 enum Payload {
-    /// Text frames keep tungstenite's already-validated UTF-8 buffer, so an echo
+    /// Text frames keep the receiver's already-validated UTF-8 buffer, so an echo
     /// sends the received bytes back without validating or copying them again.
     Text(Utf8Bytes),
     Binary(Bytes),
@@ -157,27 +157,13 @@ impl Message {
         }
     }
 
-    pub(crate) fn from_tungstenite(message: TungsteniteMessage) -> Option<Message> {
-        match message {
-            TungsteniteMessage::Text(t) => Some(Message {
-                payload: Payload::Text(t),
-            }),
-            TungsteniteMessage::Binary(b) => Some(Message {
-                payload: Payload::Binary(b),
-            }),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn into_tungstenite(self) -> TungsteniteMessage {
-        match self.payload {
-            Payload::Text(t) => TungsteniteMessage::Text(t),
-            Payload::Binary(b) => TungsteniteMessage::Binary(b),
+    /// A text message from text the receiver has already checked.
+    pub(crate) fn from_checked_text(text: Utf8Bytes) -> Message {
+        Message {
+            payload: Payload::Text(text),
         }
     }
 }
-
-use async_tungstenite::tungstenite::Message as TungsteniteMessage;
 
 impl fmt::Display for Message {
     /// Text as is; binary decoded as UTF-8 with replacement characters, like `Buffer#toString()`.

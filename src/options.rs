@@ -18,11 +18,6 @@ use crate::Request;
 pub const DEFAULT_MAX_PAYLOAD: usize = 100 * 1024 * 1024;
 /// ws's `CLOSE_TIMEOUT`: how long to wait for the peer's answer to a close frame.
 pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
-/// The most one read from the network takes. With the vendored tungstenite (see
-/// vendor/README.md) reads go through a per-thread scratch buffer, so this costs no
-/// memory per connection; large reads mean fewer system calls for large messages.
-pub(crate) const READ_BUFFER_SIZE: usize = 64 * 1024;
-
 /// What `verify_client` sees (ws's `info`): the origin, whether TLS is used, the request.
 #[derive(Clone, Debug)]
 pub struct VerifyInfo {
@@ -151,8 +146,9 @@ pub struct ServerOptions {
     pub backlog: u32,
     /// Accept only upgrade requests for this path (query ignored), as ws's `path`.
     pub path: Option<String>,
-    /// Largest message accepted, in bytes; larger ones close the socket with 1009.
-    /// Default 100 MiB (ws's `maxPayload`).
+    /// Largest message accepted, in bytes; larger ones close the socket with 1009
+    /// (checked against each frame's header, before its payload is read). `0` means
+    /// no limit, as in ws. Default 100 MiB (ws's `maxPayload`).
     pub max_payload: usize,
     /// Keep the set of connected sockets for [`clients()`](crate::WebSocketServer::clients). Default `true`.
     pub client_tracking: bool,
@@ -160,9 +156,10 @@ pub struct ServerOptions {
     pub verify_client: Option<VerifyClient>,
     /// Picks the subprotocol (ws's `handleProtocols`).
     pub handle_protocols: Option<HandleProtocols>,
-    /// Answer pings with pongs automatically. Default `true`. tungstenite always
-    /// answers pings (RFC 6455 says an endpoint MUST), so `false` is refused by
-    /// `WebSocketServer::new` with an `error` event rather than silently ignored.
+    /// Answer pings with pongs automatically (before the `ping` listeners run), as
+    /// ws's `autoPong`. Default `true`. With `false`, answering is up to you: call
+    /// `ws.pong(data)` from a `ping` listener (RFC 6455 §5.5.2 says an endpoint MUST
+    /// answer, so turn it off only to answer yourself).
     pub auto_pong: bool,
     /// How long a closing socket waits for the peer's close frame before dropping the
     /// connection. Default 30 s (ws's `CLOSE_TIMEOUT`).
@@ -202,7 +199,8 @@ pub struct ClientOptions {
     pub headers: Vec<(String, String)>,
     /// The `Origin` header.
     pub origin: Option<String>,
-    /// Largest message accepted. Default 100 MiB.
+    /// Largest message accepted; `0` means no limit. Default 100 MiB. See
+    /// [`ServerOptions::max_payload`].
     pub max_payload: usize,
     /// Time allowed for TCP connect plus the opening handshake. Default: none, as ws.
     pub handshake_timeout: Option<Duration>,

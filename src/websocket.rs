@@ -358,7 +358,7 @@ impl WebSocket {
     /// assert_eq!(ws.close_with(1005, "").unwrap_err().code(), "WS_ERR_INVALID_CLOSE_CODE");
     /// ```
     pub fn close_with(&self, code: u16, reason: &str) -> Result<(), Error> {
-        if !is_valid_status_code(code) {
+        if !crate::protocol::close::is_valid_status_code(code) {
             return Err(Error::new(
                 "WS_ERR_INVALID_CLOSE_CODE",
                 format!(
@@ -549,18 +549,6 @@ fn fail_callback(callback: Option<SendCallback>, error: Error, url: &str) {
         }),
         None => log::warn!("WebSocket {url}: message not sent: {error}"),
     }
-}
-
-/// ws's `isValidStatusCode`: the codes an endpoint may send or accept.
-///
-/// ```
-/// assert!(nodews::is_valid_status_code(1000));
-/// assert!(nodews::is_valid_status_code(4999));
-/// assert!(!nodews::is_valid_status_code(1005));
-/// assert!(!nodews::is_valid_status_code(2999));
-/// ```
-pub fn is_valid_status_code(code: u16) -> bool {
-    (1000..=1014).contains(&code) && !matches!(code, 1004..=1006) || (3000..=4999).contains(&code)
 }
 
 crate::emitter::event_emitter_methods!(

@@ -11,21 +11,19 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use async_tungstenite::tokio::TokioAdapter;
-use async_tungstenite::tungstenite::handshake::derive_accept_key;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http_body_util::Full;
 use parking_lot::Mutex;
 use tokio::sync::watch;
+use tungstenite::handshake::derive_accept_key;
 
 use crate::connection::Connection;
 use crate::emitter::{Emit, EmitterKind, EventSpec, Registry, arg};
 use crate::http::{HttpServer, Socket};
 use crate::options::Verifier;
+use crate::protocol::stream::{FrameStream, Role};
 use crate::runtime::{Gate, KeepAlive};
-use crate::transport::{Direct, Transport};
 use crate::upgraded::ServerIo;
-use crate::utf8_guard::Utf8Guard;
 use crate::{Error, Headers, Request, ServerOptions, VerifyInfo, WebSocket};
 
 static EVENTS: &[EventSpec] = &[
@@ -172,10 +170,6 @@ impl WebSocketServer {
         let misconfigured = if modes.iter().filter(|m| **m).count() != 1 {
             Some(
                 "One and only one of the \"port\", \"server\", or \"noServer\" options must be specified",
-            )
-        } else if !options.auto_pong {
-            Some(
-                "auto_pong: false is not supported: tungstenite always answers pings (RFC 6455 requires it)",
             )
         } else {
             None
@@ -354,7 +348,7 @@ impl WebSocketServer {
                 Box::pin(async move {
                     let (io, early) = ServerIo::from_upgraded(upgraded);
                     server
-                        .run_upgraded(TokioAdapter::new(io), early, request, accepted, callback)
+                        .run_upgraded(io, early, request, accepted, callback)
                         .await
                 })
             }),
@@ -365,19 +359,14 @@ impl WebSocketServer {
     /// its request, which hyper read along with it.
     async fn run_upgraded(
         &self,
-        io: TokioAdapter<ServerIo>,
+        io: ServerIo,
         early: Vec<u8>,
         request: Request,
         accepted: Accepted,
         callback: Option<OnSocket>,
     ) {
         let max_payload = self.inner.options.max_payload;
-        let config = crate::client::ws_config(max_payload);
-        // Under tungstenite: fails bad UTF-8 as it arrives (Autobahn 6.4.3/4).
-        let io = Utf8Guard::server(io)
-            .max_payload(max_payload)
-            .already_read(&early);
-        let stream = Direct::server(io, early, config);
+        let stream = FrameStream::new(io, Role::Server, max_payload, BytesMut::from(&early[..]));
         self.on_upgraded(stream, request, accepted.protocol, callback)
             .await;
     }
@@ -510,7 +499,7 @@ impl WebSocketServer {
     /// A connection passed the handshake: make the socket, emit `connection`, run it.
     async fn on_upgraded(
         &self,
-        stream: impl Transport,
+        stream: FrameStream<ServerIo>,
         request: Request,
         protocol: Option<String>,
         callback: Option<OnSocket>,
@@ -551,6 +540,7 @@ impl WebSocketServer {
             socket.clone(),
             stream,
             self.inner.options.close_timeout,
+            self.inner.options.auto_pong,
             alive,
         );
         let server = self.clone();

@@ -74,9 +74,13 @@ mod tests {
 
     #[test]
     fn valid_codes_are_ws_codes() {
-        let valid: Vec<u16> = (0..=u16::MAX).filter(|&c| is_valid_status_code(c)).collect();
+        let valid: Vec<u16> = (0..=u16::MAX)
+            .filter(|&c| is_valid_status_code(c))
+            .collect();
         assert_eq!(valid.len(), 12 + 2000);
-        for code in [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014] {
+        for code in [
+            1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014,
+        ] {
             assert!(is_valid_status_code(code), "{code}");
         }
         for code in [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535] {

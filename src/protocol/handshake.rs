@@ -59,10 +59,14 @@ pub(crate) fn request(
     }
     for (name, value) in user_headers {
         let lower = name.to_ascii_lowercase();
-        if OWN_HEADERS.contains(&lower.as_str()) || !is_token(name) || value.contains(['\r', '\n']) {
+        if OWN_HEADERS.contains(&lower.as_str()) || !is_token(name) || value.contains(['\r', '\n'])
+        {
             continue;
         }
-        match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        match headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
             // Host, Origin or the subprotocols, set by the user.
             Some(existing) => existing.1 = value.clone(),
             None => headers.push((name.clone(), value.clone())),
@@ -119,8 +123,15 @@ pub(crate) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
 
     let mut buf = BytesMut::with_capacity(4096);
     let mut answer = loop {
-        if io.read_buf(&mut buf).await.map_err(|e| Error::io("handshake", e))? == 0 {
-            return Err(handshake_error("the server closed the connection during the handshake"));
+        if io
+            .read_buf(&mut buf)
+            .await
+            .map_err(|e| Error::io("handshake", e))?
+            == 0
+        {
+            return Err(handshake_error(
+                "the server closed the connection during the handshake",
+            ));
         }
         let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut response = httparse::Response::new(&mut headers);
@@ -141,10 +152,15 @@ pub(crate) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
                     rest: BytesMut::new(),
                 };
                 let _ = buf.split_to(head_len);
-                break Answer { rest: buf, ..answer };
+                break Answer {
+                    rest: buf,
+                    ..answer
+                };
             }
             Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => {}
-            Ok(httparse::Status::Partial) => return Err(handshake_error("the response head is too long")),
+            Ok(httparse::Status::Partial) => {
+                return Err(handshake_error("the response head is too long"));
+            }
             Err(e) => return Err(handshake_error(&format!("invalid HTTP response: {e}"))),
         }
     };
@@ -176,14 +192,18 @@ pub(crate) fn check_upgrade(
     {
         return Err(handshake_error("Invalid Upgrade header"));
     }
-    if answer.header("sec-websocket-accept") != Some(derive_accept_key(request.key.as_bytes()).as_str()) {
+    if answer.header("sec-websocket-accept")
+        != Some(derive_accept_key(request.key.as_bytes()).as_str())
+    {
         return Err(handshake_error("Invalid Sec-WebSocket-Accept header"));
     }
     let protocol = answer.header("sec-websocket-protocol").map(str::trim);
     let protocol = match protocol {
         Some(p) if offered_protocols.is_empty() => {
             let _ = p;
-            return Err(handshake_error("Server sent a subprotocol but none was requested"));
+            return Err(handshake_error(
+                "Server sent a subprotocol but none was requested",
+            ));
         }
         Some(p) if !offered_protocols.iter().any(|o| o == p) => {
             return Err(handshake_error("Server sent an invalid subprotocol"));
@@ -241,7 +261,9 @@ mod tests {
         let text = String::from_utf8(request.bytes.clone()).unwrap();
         assert!(text.starts_with("GET /chat?x=1 HTTP/1.1\r\nHost: example.com\r\n"));
         assert!(text.contains("Authorization: Bearer t\r\n"));
-        assert!(!text.contains("forged") && !text.contains("Injected") && !text.contains("Bad Name"));
+        assert!(
+            !text.contains("forged") && !text.contains("Injected") && !text.contains("Bad Name")
+        );
         assert!(text.ends_with("\r\n\r\n"));
     }
 
@@ -250,14 +272,24 @@ mod tests {
         let offered = vec!["chat".to_string()];
         let request = request("/", "h", &offered, None, &[]);
         assert_eq!(
-            check_upgrade(&request, &answer(&request, &[("sec-websocket-protocol", "chat")]), &offered).unwrap(),
+            check_upgrade(
+                &request,
+                &answer(&request, &[("sec-websocket-protocol", "chat")]),
+                &offered
+            )
+            .unwrap(),
             "chat"
         );
         let error = |extra: &[(&str, &str)], offered: &[String]| {
-            check_upgrade(&request, &answer(&request, extra), offered).unwrap_err().to_string()
+            check_upgrade(&request, &answer(&request, extra), offered)
+                .unwrap_err()
+                .to_string()
         };
         assert_eq!(error(&[], &offered), "Server sent no subprotocol");
-        assert_eq!(error(&[("sec-websocket-protocol", "other")], &offered), "Server sent an invalid subprotocol");
+        assert_eq!(
+            error(&[("sec-websocket-protocol", "other")], &offered),
+            "Server sent an invalid subprotocol"
+        );
         assert_eq!(
             error(&[("sec-websocket-protocol", "chat")], &[]),
             "Server sent a subprotocol but none was requested"
@@ -269,7 +301,9 @@ mod tests {
         let mut wrong = answer(&request, &[]);
         wrong.headers[2].1 = "nope".to_string();
         assert_eq!(
-            check_upgrade(&request, &wrong, &[]).unwrap_err().to_string(),
+            check_upgrade(&request, &wrong, &[])
+                .unwrap_err()
+                .to_string(),
             "Invalid Sec-WebSocket-Accept header"
         );
     }

@@ -176,10 +176,11 @@ impl Receiver {
         if matches!(header.opcode, OpCode::Data(_)) {
             let so_far = self.fragments.as_ref().map_or(0, |f| f.data.len());
             if so_far.saturating_add(len) > self.max_payload {
-                return Err(
-                    Error::new("WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", "Max payload size exceeded")
-                        .with_close_code(1009),
-                );
+                return Err(Error::new(
+                    "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH",
+                    "Max payload size exceeded",
+                )
+                .with_close_code(1009));
             }
         }
         Ok(len)
@@ -210,7 +211,11 @@ impl Receiver {
         Ok(())
     }
 
-    fn on_frame(&mut self, frame: PartialFrame, payload: BytesMut) -> Result<Option<Incoming>, Error> {
+    fn on_frame(
+        &mut self,
+        frame: PartialFrame,
+        payload: BytesMut,
+    ) -> Result<Option<Incoming>, Error> {
         match frame.opcode {
             OpCode::Control(Control::Ping) => Ok(Some(Incoming::Ping(payload.freeze()))),
             OpCode::Control(Control::Pong) => Ok(Some(Incoming::Pong(payload.freeze()))),
@@ -235,16 +240,27 @@ impl Receiver {
 
     /// A data frame's payload, unmasked: [an extension's transform would go here,
     /// see the module docs], then the message assembly.
-    fn on_data_frame(&mut self, frame: PartialFrame, payload: BytesMut) -> Result<Option<Incoming>, Error> {
+    fn on_data_frame(
+        &mut self,
+        frame: PartialFrame,
+        payload: BytesMut,
+    ) -> Result<Option<Incoming>, Error> {
         let text = self.is_text(frame.opcode);
         if !frame.is_final {
             // A fragment: check its text now (fail fast), keep its bytes.
             if text {
-                self.utf8.feed(&payload[frame.checked..]).map_err(|()| invalid_utf8())?;
+                self.utf8
+                    .feed(&payload[frame.checked..])
+                    .map_err(|()| invalid_utf8())?;
             }
             match &mut self.fragments {
                 Some(fragments) => fragments.data.extend_from_slice(&payload),
-                None => self.fragments = Some(Fragments { text, data: payload }),
+                None => {
+                    self.fragments = Some(Fragments {
+                        text,
+                        data: payload,
+                    })
+                }
             }
             return Ok(None);
         }
@@ -269,8 +285,11 @@ impl Receiver {
 }
 
 fn invalid_frame(what: impl std::fmt::Display) -> Error {
-    Error::new("WS_ERR_INVALID_OPCODE", format!("Invalid WebSocket frame: {what}"))
-        .with_close_code(1002)
+    Error::new(
+        "WS_ERR_INVALID_OPCODE",
+        format!("Invalid WebSocket frame: {what}"),
+    )
+    .with_close_code(1002)
 }
 
 fn invalid_utf8() -> Error {
@@ -394,16 +413,36 @@ mod tests {
             (&[0x83, 0x80, 0, 0, 0, 0], "WS_ERR_INVALID_OPCODE", 1002),
             (&[0x80, 0x80, 0, 0, 0, 0], "WS_ERR_INVALID_OPCODE", 1002),
             (&[0x09, 0x80, 0, 0, 0, 0], "WS_ERR_EXPECTED_FIN", 1002),
-            (&[0x89, 0xFE, 0, 126, 0, 0, 0, 0], "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH", 1002),
+            (
+                &[0x89, 0xFE, 0, 126, 0, 0, 0, 0],
+                "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH",
+                1002,
+            ),
             (&[0x81, 0x00], "WS_ERR_EXPECTED_MASK", 1002),
-            (&[0x88, 0x81, 0, 0, 0, 0, 3], "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH", 1002),
-            (&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xED], "WS_ERR_INVALID_CLOSE_CODE", 1002),
-            (&[0x82, 0x85, 0, 0, 0, 0], "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", 1009),
+            (
+                &[0x88, 0x81, 0, 0, 0, 0, 3],
+                "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH",
+                1002,
+            ),
+            (
+                &[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xED],
+                "WS_ERR_INVALID_CLOSE_CODE",
+                1002,
+            ),
+            (
+                &[0x82, 0x85, 0, 0, 0, 0],
+                "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH",
+                1009,
+            ),
         ];
         for (bytes, code, status) in cases {
             let mut receiver = Receiver::new(true, 4);
             let error = read_all(&mut receiver, bytes).unwrap_err();
-            assert_eq!((error.code(), error.close_code()), (*code, Some(*status)), "{bytes:?}");
+            assert_eq!(
+                (error.code(), error.close_code()),
+                (*code, Some(*status)),
+                "{bytes:?}"
+            );
         }
         let mut client = Receiver::new(false, 0);
         let error = read_all(&mut client, &[0x81, 0x80, 0, 0, 0, 0]).unwrap_err();
@@ -413,7 +452,11 @@ mod tests {
     #[test]
     fn close_code_1014_is_accepted() {
         let mut receiver = Receiver::new(true, 0);
-        let frame = client_frame(OpCode::Control(Control::Close), true, &close::payload(Some((1014, "x"))));
+        let frame = client_frame(
+            OpCode::Control(Control::Close),
+            true,
+            &close::payload(Some((1014, "x"))),
+        );
         let got = read_all(&mut receiver, &frame).unwrap();
         assert!(matches!(&got[0], Incoming::Close(Some((1014, r))) if r == "x"));
     }

@@ -94,9 +94,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> FrameStream<S> {
         }
     }
 
+    /// Which end of the connection this is.
+    pub(crate) fn role(&self) -> Role {
+        self.role
+    }
+
     /// The next message or control frame; `None` once the peer has closed the TCP
     /// connection.
-    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Incoming, ReadError>>> {
+    pub(crate) fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Incoming, ReadError>>> {
         loop {
             match self.receiver.read(&mut self.read_buf) {
                 Ok(Some(incoming)) => return Poll::Ready(Some(Ok(incoming))),
@@ -107,7 +115,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> FrameStream<S> {
                 return Poll::Ready(None);
             }
             self.make_room();
-            let read = Pin::new(&mut self.io.read_buf(&mut self.read_buf)).poll(cx);
+            // `read_buf` reads into the spare capacity without zero-filling it; the
+            // future is polled once and dropped, so nothing is kept across polls.
+            let read = std::pin::pin!(self.io.read_buf(&mut self.read_buf)).poll(cx);
             match read {
                 Poll::Ready(Ok(0)) => {
                     self.eof = true;
@@ -171,11 +181,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> FrameStream<S> {
         };
         let mask = (self.role == Role::Client).then(frame::random_mask);
         frame::encode(&mut self.write_buf, opcode, fin, payload, mask);
-    }
-
-    /// Bytes queued and not yet written.
-    pub(crate) fn unflushed(&self) -> usize {
-        self.write_buf.len() - self.written
     }
 
     /// Writes everything queued.
