@@ -16,8 +16,9 @@ use crate::node::Peer;
 pub const CONNECTIONS: usize = 2000;
 
 /// The default bound on bytes per idle connection (`IDLE_BYTES_PER_CONN_MAX`): a
-/// healthy build needs ~2-3 KB, per-connection read and write buffers 64+ KiB.
-pub const DEFAULT_MAX_BYTES_PER_CONN: u64 = 16384;
+/// healthy build needs ~2-3 KB (about 3x headroom for noise); a buffer of 8 KiB or
+/// more kept per idle connection fails it, as stock tungstenite's 64+ KiB do.
+pub const DEFAULT_MAX_BYTES_PER_CONN: u64 = 8192;
 
 /// How long memory is left to settle before each reading.
 const SETTLE: Duration = Duration::from_secs(1);
