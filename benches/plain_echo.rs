@@ -1,8 +1,9 @@
-//! The floor of nodews's overhead: a plain async-tungstenite server on the same tokio
-//! runtime (multi-threaded, one worker per available core) and the same
-//! `WebSocketConfig` as nodews (16 KiB read buffer as `src/options.rs`'s
-//! `READ_BUFFER_SIZE`, 100 MiB max message and frame as ws's `maxPayload`), with the
-//! most straightforward per-connection loop: read a message, send (write + flush) it.
+//! The stock baseline: a plain async-tungstenite server (crates.io's, with its stock
+//! tungstenite: nodews's Cargo.toml patches nothing) on the same tokio runtime
+//! (multi-threaded, one worker per available core), with the buffer sizes nodews
+//! uses (64 KiB reads as `src/protocol/stream.rs`'s `READ_SIZE`, 100 MiB max message
+//! and frame as ws's `maxPayload`), and the most straightforward per-connection loop:
+//! read a message, send (write + flush) it.
 //!
 //! ```text
 //! PORT=9001 MODE=echo      target/release/deps/plain_echo-HASH --serve
@@ -28,7 +29,7 @@ use parking_lot::Mutex;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 
-/// As `src/options.rs`.
+/// As `src/protocol/stream.rs`'s `READ_SIZE`.
 const READ_BUFFER_SIZE: usize = 64 * 1024;
 const MAX_PAYLOAD: usize = 100 * 1024 * 1024;
 

@@ -58,7 +58,7 @@
 //! One file per concept, after ws's `lib/`: `websocket.rs` (the socket handle),
 //! `connection.rs` (**where a message goes from the network to your listener**),
 //! `protocol/` (frames, the receiver, close codes, the client handshake: RFC 6455
-//! from the bytes up), `client.rs`, `websocket_server.rs`, `emitter.rs` (the
+//! from the bytes up), `client.rs`, `websocket_server.rs`, `clients.rs` (`wss.clients`), `emitter.rs` (the
 //! listener registry), `event_target.rs` (browser-style API), `message.rs`,
 //! `request.rs`, `options.rs`, `timers.rs`, `runtime.rs`, `error.rs`, `http.rs` and
 //! `https.rs` (Node's `http.createServer`), `tls.rs`, `upgraded.rs`.
@@ -67,6 +67,7 @@
 #![forbid(unsafe_code)]
 
 mod client;
+mod clients;
 mod connection;
 mod emitter;
 mod error;
@@ -84,6 +85,7 @@ mod upgraded;
 mod websocket;
 mod websocket_server;
 
+pub use clients::{Clients, IntoIter as ClientsIter};
 pub use emitter::{Arg, Handler, IntoListener};
 pub use error::Error;
 pub use event_target::{CloseEvent, ErrorEvent, Event, MessageEvent};

@@ -17,7 +17,7 @@
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use once_cell::sync::Lazy;
 use parking_lot::{Condvar, Mutex};
@@ -50,8 +50,11 @@ where
 }
 
 /// How many things could still fire an event: listening servers, open or connecting
-/// sockets, pending timers. `run()` returns when it reaches zero.
-static ALIVE: Mutex<usize> = Mutex::new(0);
+/// sockets, pending timers. `run()` returns when it reaches zero. An atomic, so that
+/// opening a connection or arming a timer takes no process-wide lock; the mutex below
+/// is taken only by `run()` and when the count reaches zero.
+static ALIVE: AtomicUsize = AtomicUsize::new(0);
+static ALIVE_LOCK: Mutex<()> = Mutex::new(());
 static ALIVE_CHANGED: Condvar = Condvar::new();
 
 /// Counts one live thing for as long as it exists (RAII), like a ref'd handle in Node.
@@ -60,16 +63,17 @@ pub(crate) struct KeepAlive(());
 
 impl KeepAlive {
     pub(crate) fn new() -> KeepAlive {
-        *ALIVE.lock() += 1;
+        ALIVE.fetch_add(1, Ordering::SeqCst);
         KeepAlive(())
     }
 }
 
 impl Drop for KeepAlive {
     fn drop(&mut self) {
-        let mut alive = ALIVE.lock();
-        *alive -= 1;
-        if *alive == 0 {
+        if ALIVE.fetch_sub(1, Ordering::SeqCst) == 1 {
+            // Taking the lock before notifying: a `run()` that saw a non-zero count
+            // holds it until it waits, so this wake-up cannot fall between the two.
+            let _guard = ALIVE_LOCK.lock();
             ALIVE_CHANGED.notify_all();
         }
     }
@@ -94,9 +98,9 @@ impl Drop for KeepAlive {
 pub fn run() {
     assert_may_block("nodews::run()");
     release_events();
-    let mut alive = ALIVE.lock();
-    while *alive > 0 {
-        ALIVE_CHANGED.wait(&mut alive);
+    let mut guard = ALIVE_LOCK.lock();
+    while ALIVE.load(Ordering::SeqCst) > 0 {
+        ALIVE_CHANGED.wait(&mut guard);
     }
 }
 

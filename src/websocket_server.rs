@@ -17,6 +17,7 @@ use parking_lot::Mutex;
 use tokio::sync::watch;
 use tungstenite::handshake::derive_accept_key;
 
+use crate::clients::{ClientSet, Clients};
 use crate::connection::Connection;
 use crate::emitter::{Emit, EmitterKind, EventSpec, Registry, arg};
 use crate::http::{HttpServer, Socket};
@@ -110,7 +111,7 @@ struct ServerShared {
     /// given with `server`; `None` with `no_server`.
     http: Option<HttpServer>,
     owns_http: bool,
-    clients: Mutex<Vec<WebSocket>>,
+    clients: ClientSet,
     state: Mutex<State>,
     closed: crate::runtime::ClosedLatch,
     alive: Mutex<Option<KeepAlive>>,
@@ -186,7 +187,7 @@ impl WebSocketServer {
                 dispatch: tokio::sync::Mutex::new(()),
                 http: http.clone(),
                 owns_http,
-                clients: Mutex::new(Vec::new()),
+                clients: ClientSet::default(),
                 state: Mutex::new(State::Running),
                 closed: Default::default(),
                 // While listening, the HTTP server keeps run() waiting; from close() to
@@ -508,9 +509,7 @@ impl WebSocketServer {
         *socket.inner.protocol.lock() = protocol.unwrap_or_default();
         let alive = KeepAlive::new();
         let tracking = self.inner.options.client_tracking;
-        if tracking {
-            self.inner.clients.lock().push(socket.clone());
-        }
+        let client_id = tracking.then(|| self.inner.clients.insert(socket.clone()));
         // The socket's reading starts only after the `connection` listeners (or the
         // `handle_upgrade` callback) return, so listeners they add see the first message.
         let panicked = match callback {
@@ -545,12 +544,8 @@ impl WebSocketServer {
         );
         let server = self.clone();
         crate::runtime::spawn(connection.run(move || async move {
-            if tracking {
-                let remaining = {
-                    let mut clients = server.inner.clients.lock();
-                    clients.retain(|c| c != &socket);
-                    clients.len()
-                };
+            if let Some(id) = client_id {
+                let remaining = server.inner.clients.remove(id);
                 if remaining == 0 && *server.inner.state.lock() == State::Closing {
                     server.emit_close().await;
                 }
@@ -671,7 +666,9 @@ impl WebSocketServer {
         self.inner.http.as_ref().and_then(HttpServer::address)
     }
 
-    /// `wss.clients`: the connected sockets (empty when `client_tracking` is off).
+    /// `wss.clients`: the connected sockets, in the order they connected (empty when
+    /// `client_tracking` is off). A shared snapshot: calling it per message costs a
+    /// reference count, not a copy of the set (see [`Clients`]).
     ///
     /// ```no_run
     /// # let wss = nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() });
@@ -679,8 +676,8 @@ impl WebSocketServer {
     ///     if client.ready_state() == nodews::WebSocket::OPEN { client.send("news"); }
     /// }
     /// ```
-    pub fn clients(&self) -> Vec<WebSocket> {
-        self.inner.clients.lock().clone()
+    pub fn clients(&self) -> Clients {
+        self.inner.clients.snapshot()
     }
 
     /// `wss.close()`: stops accepting connections. As in ws 8, open connections are
@@ -711,8 +708,7 @@ impl WebSocketServer {
                 http.close();
             }
         }
-        let no_clients =
-            !self.inner.options.client_tracking || self.inner.clients.lock().is_empty();
+        let no_clients = !self.inner.options.client_tracking || self.inner.clients.is_empty();
         if no_clients {
             let server = self.clone();
             crate::runtime::spawn(async move { server.emit_close().await });
