@@ -601,7 +601,13 @@ impl ServerResponse {
     /// # });
     /// ```
     pub fn set_header(&self, name: &str, value: &str) -> &Self {
-        self.write_head(self.inner.lock().status, &[(name, value)])
+        // One lock, taken and released here: a guard used as a call argument would
+        // live until the call returns (this once deadlocked against `write_head`).
+        let mut state = self.inner.lock();
+        state.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        state.headers.push((name.to_string(), value.to_string()));
+        drop(state);
+        self
     }
 
     /// `res.statusCode = n`.

@@ -174,6 +174,10 @@ impl Gate {
         self.notify.notify_waiters();
     }
 
+    pub(crate) fn is_open(&self) -> bool {
+        self.open.load(Ordering::Acquire)
+    }
+
     pub(crate) async fn wait(&self) {
         loop {
             let notified = self.notify.notified();

@@ -343,3 +343,39 @@ fn redirects_are_followed_and_bounded() {
     assert_eq!(not_followed, vec!["refused 302 - "]);
     server.close();
 }
+
+/// Every `ServerResponse` method, called from inside a `request` listener, in the
+/// order Node code calls them (`res.setHeader` once deadlocked the listener).
+#[test]
+fn every_response_method_works_inside_a_request_listener() {
+    let server = http::create_server(|_req, res| {
+        res.set_status(201);
+        res.set_header("X-Replaced", "first");
+        res.set_header("x-replaced", "second");
+        res.set_header("Cache-Control", "no-store");
+        res.write_head(202, &[("Content-Type", "text/plain")]);
+        res.write("part one, ");
+        res.end("part two");
+    });
+    let port = listen(&server);
+    nodews::release_events();
+    let answer = raw_exchange(
+        port,
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 202 Accepted\r\n"), "{answer}");
+    let lower = answer.to_ascii_lowercase();
+    assert!(lower.contains("\r\nx-replaced: second\r\n"), "{answer}");
+    assert!(!lower.contains("first"), "set_header replaces: {answer}");
+    assert!(
+        lower.contains("\r\ncache-control: no-store\r\n"),
+        "{answer}"
+    );
+    assert!(
+        lower.contains("\r\ncontent-type: text/plain\r\n"),
+        "{answer}"
+    );
+    assert!(answer.ends_with("\r\n\r\npart one, part two"), "{answer}");
+    server.close();
+    server.wait_close();
+}

@@ -69,3 +69,79 @@ fn panicking_timer_does_not_stop_others() {
     nodews::set_timeout(30, move || l.push("still running"));
     log.wait_contains("still running");
 }
+
+/// Node's timer order: two 16 ms intervals created one after the other tick in turn,
+/// each physics step followed by exactly one broadcast, never concurrently. The same
+/// program in Node (`tests/node/two_intervals.js`) is run as the reference.
+#[test]
+fn two_intervals_stay_in_step_as_in_node() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    const TICKS: u32 = 120;
+
+    let mut node = support::node("two_intervals.js", &[], &[]);
+    let node_lines = support::lines_of(&mut node);
+
+    struct Game {
+        physics: AtomicU32,
+        broadcasts_since_last_step: AtomicU32,
+        out_of_step: AtomicU32,
+        running: AtomicBool,
+        overlapped: AtomicBool,
+    }
+    let game = Arc::new(Game {
+        physics: AtomicU32::new(0),
+        broadcasts_since_last_step: AtomicU32::new(0),
+        out_of_step: AtomicU32::new(0),
+        running: AtomicBool::new(false),
+        overlapped: AtomicBool::new(false),
+    });
+    let enter = |g: &Game| {
+        if g.running.swap(true, Ordering::SeqCst) {
+            g.overlapped.store(true, Ordering::SeqCst);
+        }
+    };
+    let slots = Arc::new(parking_lot::Mutex::new(Vec::<nodews::Timeout>::new()));
+    let (g, s) = (game.clone(), slots.clone());
+    let step = nodews::set_interval(16, move || {
+        enter(&g);
+        let physics = g.physics.fetch_add(1, Ordering::SeqCst) + 1;
+        let seen = g.broadcasts_since_last_step.swap(0, Ordering::SeqCst);
+        if physics > 1 && seen != 1 {
+            g.out_of_step.fetch_add(1, Ordering::SeqCst);
+        }
+        if physics == TICKS {
+            for t in s.lock().iter() {
+                t.clear();
+            }
+        }
+        std::thread::sleep(Duration::from_micros(200)); // a step takes time
+        g.running.store(false, Ordering::SeqCst);
+    });
+    let g = game.clone();
+    let broadcast = nodews::set_interval(16, move || {
+        enter(&g);
+        g.broadcasts_since_last_step.fetch_add(1, Ordering::SeqCst);
+        g.running.store(false, Ordering::SeqCst);
+    });
+    slots.lock().extend([step, broadcast]);
+    nodews::run();
+
+    assert_eq!(game.physics.load(Ordering::SeqCst), TICKS);
+    assert!(
+        !game.overlapped.load(Ordering::SeqCst),
+        "timer callbacks ran concurrently"
+    );
+    let node_said = node_lines.wait_for("node's result", |e| !e.is_empty());
+    support::wait_child(&mut node, Duration::from_secs(10));
+    assert_eq!(node_said, vec![format!("out of step 0 of {}", TICKS - 1)]);
+    assert_eq!(
+        format!(
+            "out of step {} of {}",
+            game.out_of_step.load(Ordering::SeqCst),
+            TICKS - 1
+        ),
+        node_said[0],
+        "nodews's timers must keep Node's order"
+    );
+}
