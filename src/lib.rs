@@ -55,48 +55,44 @@
 //!
 //! # Layout
 //!
-//! One file per concept, after ws's `lib/`: `websocket.rs` (the socket handle),
-//! `connection.rs` (**where a message goes from the network to your listener**),
-//! `protocol/` (frames, the receiver, close codes, the client handshake: RFC 6455
-//! from the bytes up), `client.rs`, `websocket_server.rs`, `clients.rs` (`wss.clients`), `emitter.rs` (the
-//! listener registry), `event_target.rs` (browser-style API), `message.rs`,
-//! `request.rs`, `options.rs`, `timers.rs`, `runtime.rs`, `error.rs`, `http.rs` and
-//! `https.rs` (Node's `http.createServer`), `tls.rs`, `upgraded.rs`.
+//! Folders are layers; each uses only the ones listed before it (checked by
+//! `tests/layers.rs`): `runtime/` (the hidden runtime, `run()`, the event gate,
+//! timers), `events/` (the listener registry and its one dispatcher), `protocol/`
+//! (RFC 6455 from the bytes up: frames, the receiver, messages, close codes, the
+//! client handshake), `net/` (TLS and the one stream type sockets run on), `http/`
+//! (Node's `http`/`https` servers, the upgrade request), `websocket/` (the socket
+//! handle, its task in `connection.rs`, **where a message goes from the network to
+//! your listener**, the client, the browser-style API), `server/`
+//! (`WebSocketServer`, `wss.clients`, its options). `error.rs` is used by all.
+//! ARCHITECTURE.md at the repository's top walks through them.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod client;
-mod clients;
-mod connection;
-mod emitter;
 mod error;
-mod event_target;
+mod events;
 pub mod http;
-pub mod https;
-mod message;
-mod options;
+mod net;
 mod protocol;
-mod request;
 mod runtime;
-mod timers;
-mod tls;
-mod upgraded;
+mod server;
 mod websocket;
-mod websocket_server;
 
-pub use clients::{Clients, IntoIter as ClientsIter};
-pub use emitter::{Arg, Handler, IntoListener};
 pub use error::Error;
-pub use event_target::{CloseEvent, ErrorEvent, Event, MessageEvent};
-pub use message::{Bytes, Message};
-pub use options::{
-    ClientOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, HandleProtocols, SendOptions,
-    ServerOptions, VerifyCallback, VerifyClient, VerifyInfo,
-};
+pub use events::{Arg, Handler, IntoListener};
+pub use http::https;
+pub use http::request::{Headers, Request, Response};
 pub use protocol::close::is_valid_status_code;
-pub use request::{Headers, Request, Response};
+pub use protocol::message::{Bytes, Message};
+pub use runtime::timers::{Timeout, clear_interval, clear_timeout, set_interval, set_timeout};
 pub use runtime::{release_events, run};
-pub use timers::{Timeout, clear_interval, clear_timeout, set_interval, set_timeout};
+pub use server::WebSocketServer;
+pub use server::clients::{Clients, IntoIter as ClientsIter};
+pub use server::options::{
+    HandleProtocols, ServerOptions, VerifyCallback, VerifyClient, VerifyInfo,
+};
 pub use websocket::WebSocket;
-pub use websocket_server::WebSocketServer;
+pub use websocket::event_target::{CloseEvent, ErrorEvent, Event, MessageEvent};
+pub use websocket::options::{
+    ClientOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, SendOptions,
+};

@@ -14,6 +14,8 @@
 //! (`connection.rs`) drives a [`stream::FrameStream`] and decides what each frame
 //! means for the socket (answering pings and close frames, emitting events).
 
+pub(crate) mod message;
+
 pub(crate) mod close;
 pub(crate) mod frame;
 pub(crate) mod handshake;

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::emitter::{Emit, EventSpec, Handler, IntoListener, Origin, arg};
+use crate::events::{Emit, EventSpec, Handler, IntoListener, Origin, arg};
 use crate::{Error, Message, WebSocket};
 
 /// A plain event (`open`).

@@ -50,7 +50,7 @@ pub(crate) struct EventSpec {
 
 macro_rules! arg {
     ($name:literal: $ty:ty) => {
-        $crate::emitter::ArgSpec {
+        $crate::events::ArgSpec {
             name: $name,
             type_name: stringify!($ty),
             type_id: std::any::TypeId::of::<$ty>,
@@ -90,7 +90,7 @@ macro_rules! event_emitter_methods {
                     event,
                     listener.into_handler(),
                     false,
-                    $crate::emitter::Origin::Plain,
+                    $crate::events::Origin::Plain,
                     None,
                 )?;
                 Ok(self)
@@ -104,7 +104,7 @@ macro_rules! event_emitter_methods {
                     event,
                     listener.into_handler(),
                     true,
-                    $crate::emitter::Origin::Plain,
+                    $crate::events::Origin::Plain,
                     None,
                 ) {
                     panic!("{e}");
@@ -144,7 +144,7 @@ macro_rules! event_emitter_methods {
             #[track_caller]
             pub fn remove_all_listeners(&self, event: Option<&str>) -> &Self {
                 let index = event.map(|e| {
-                    $crate::emitter::Registry::index_of::<$ty>(e).unwrap_or_else(|e| panic!("{e}"))
+                    $crate::events::Registry::index_of::<$ty>(e).unwrap_or_else(|e| panic!("{e}"))
                 });
                 self.inner.registry.remove_all(index);
                 self
@@ -154,7 +154,7 @@ macro_rules! event_emitter_methods {
                 "```no_run\n# let ", $node, " = ", $setup, ";\n", $node, ".on(\"close\", || {});\nassert!(", $node, ".listener_count(\"close\") >= 1);\n```")]
             #[track_caller]
             pub fn listener_count(&self, event: &str) -> usize {
-                let index = $crate::emitter::Registry::index_of::<$ty>(event)
+                let index = $crate::events::Registry::index_of::<$ty>(event)
                     .unwrap_or_else(|e| panic!("{e}"));
                 self.inner.registry.count(index)
             }

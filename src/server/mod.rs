@@ -8,6 +8,9 @@
 //! same messages), answered with 101, and the upgraded connection becomes a
 //! [`WebSocket`] whose task is in `connection.rs`.
 
+pub(crate) mod clients;
+pub(crate) mod options;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -17,14 +20,14 @@ use parking_lot::Mutex;
 use tokio::sync::watch;
 use tungstenite::handshake::derive_accept_key;
 
-use crate::clients::{ClientSet, Clients};
-use crate::connection::Connection;
-use crate::emitter::{Emit, EmitterKind, EventSpec, Registry, arg};
+use crate::events::{Emit, EmitterKind, EventSpec, Registry, arg};
 use crate::http::{HttpServer, Socket};
-use crate::options::Verifier;
+use crate::net::stream::ServerIo;
 use crate::protocol::stream::{FrameStream, Role};
 use crate::runtime::{Gate, KeepAlive};
-use crate::upgraded::ServerIo;
+use crate::server::clients::{ClientSet, Clients};
+use crate::server::options::Verifier;
+use crate::websocket::connection::Connection;
 use crate::{Error, Headers, Request, ServerOptions, VerifyInfo, WebSocket};
 
 static EVENTS: &[EventSpec] = &[
@@ -430,7 +433,7 @@ impl WebSocketServer {
                 }),
                 Verifier::Async(f) => {
                     let (tx, rx) = tokio::sync::oneshot::channel();
-                    let done: crate::options::VerifyCallback =
+                    let done: crate::server::options::VerifyCallback =
                         Box::new(move |ok, code, message, headers| {
                             let verdict = if ok {
                                 Verdict::Accept
@@ -819,7 +822,7 @@ mod tests {
     }
 }
 
-crate::emitter::event_emitter_methods!(
+crate::events::event_emitter_methods!(
     WebSocketServer,
     "wss",
     "nodews::WebSocketServer::new(nodews::ServerOptions { port: Some(0), ..Default::default() })"

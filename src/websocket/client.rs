@@ -9,11 +9,11 @@ use std::future::pending;
 use http::Uri;
 use tokio::net::TcpStream;
 
-use crate::connection::{Command, Connection};
+use crate::net::tls::MaybeTlsStream;
 use crate::protocol::handshake;
 use crate::protocol::stream::{FrameStream, Role};
 use crate::runtime::{Gate, KeepAlive};
-use crate::tls::MaybeTlsStream;
+use crate::websocket::connection::{Command, Connection};
 use crate::websocket::{
     CLOSE_EVENT, OPEN_EVENT, REDIRECT_EVENT, UNEXPECTED_RESPONSE_EVENT, UPGRADE_EVENT,
 };
@@ -317,7 +317,7 @@ async fn open(
     // As ws (and browsers): small messages must not wait for Nagle's algorithm.
     let _ = tcp.set_nodelay(true);
     let mut io = if target.tls {
-        crate::tls::connect(tcp, &target.host, options)
+        crate::net::tls::connect(tcp, &target.host, options)
             .await
             .map_err(Failure::Error)?
     } else {

@@ -19,6 +19,9 @@
 //! any (you decide, as in Node), else to the attached `WebSocketServer` whose `path`
 //! matches, else the connection is destroyed.
 
+pub mod https;
+pub(crate) mod request;
+
 use std::future::Future;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
@@ -34,7 +37,7 @@ use parking_lot::Mutex;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{oneshot, watch};
 
-use crate::emitter::{Emit, EmitterKind, EventSpec, Registry, arg};
+use crate::events::{Emit, EmitterKind, EventSpec, Registry, arg};
 use crate::runtime::{Gate, KeepAlive};
 use crate::{Error, Request, WebSocketServer};
 
@@ -294,7 +297,7 @@ impl HttpServer {
                         if let Some(Ok(tls)) = &self.inner.tls {
                             let tls = tls.clone();
                             crate::runtime::spawn(async move {
-                                if let Some(tls) = crate::tls::accept(tls, tcp, remote).await {
+                                if let Some(tls) = crate::net::tls::accept(tls, tcp, remote).await {
                                     server.serve(TokioIo::new(tls), remote).await
                                 }
                             });
@@ -917,7 +920,7 @@ fn header_has_token(
         .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
-crate::emitter::event_emitter_methods!(
+crate::events::event_emitter_methods!(
     HttpServer,
     "server",
     "nodews::http::create_server(|_req, res| res.end(\"ok\"))"

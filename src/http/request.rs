@@ -119,7 +119,7 @@ impl Request {
     }
 
     /// `req.socket.encrypted`: `true` when the request came over TLS (an
-    /// [`https`](crate::https) server).
+    /// [`https`](crate::http::https) server).
     ///
     /// ```
     /// assert!(!nodews::Request::new("GET", "/", vec![], None).is_secure());

@@ -29,7 +29,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
-use crate::https::TlsOptions;
+use crate::http::https::TlsOptions;
 use crate::{ClientOptions, Error};
 
 /// How long a TLS client may take to complete its handshake (Node's

@@ -102,7 +102,7 @@ impl TlsOptions {
     /// assert!(error.message().contains("cert"), "{error}");
     /// ```
     pub fn validate(&self) -> Result<(), Error> {
-        crate::tls::acceptor(self).map(|_| ())
+        crate::net::tls::acceptor(self).map(|_| ())
     }
 }
 
@@ -151,5 +151,5 @@ pub fn create_server(
 /// server.listen(8443, || {});
 /// ```
 pub fn new_server(options: TlsOptions) -> HttpServer {
-    HttpServer::build(false, Some(crate::tls::acceptor(&options)))
+    HttpServer::build(false, Some(crate::net::tls::acceptor(&options)))
 }

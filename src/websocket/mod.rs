@@ -5,6 +5,11 @@
 //! the network to your listeners), so methods never block and are safe inside any
 //! listener.
 
+pub(crate) mod client;
+pub(crate) mod connection;
+pub(crate) mod event_target;
+pub(crate) mod options;
+
 use std::any::{Any, TypeId};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
@@ -12,8 +17,8 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use crate::connection::{Command, SendCallback};
-use crate::emitter::{Emit, EmitterKind, EventSpec, Registry, arg};
+use crate::events::{Emit, EmitterKind, EventSpec, Registry, arg};
+use crate::websocket::connection::{Command, SendCallback};
 use crate::{Error, Message, SendOptions};
 
 /// The socket's events, in ws's order and with ws's arguments.
@@ -117,7 +122,7 @@ pub struct WebSocket {
 pub(crate) struct Shared {
     pub(crate) registry: Registry,
     pub(crate) ready_state: AtomicU8,
-    pub(crate) commands: crate::connection::CommandQueue,
+    pub(crate) commands: crate::websocket::connection::CommandQueue,
     /// Bytes queued by `send` and not yet written to the network (ws's `bufferedAmount`).
     pub(crate) buffered: AtomicUsize,
     pub(crate) paused: AtomicBool,
@@ -192,8 +197,10 @@ impl WebSocket {
                 );
                 self.emit_error(error);
                 // An error is followed by close: end this socket, keep the runtime going.
-                let _ =
-                    crate::connection::submit(self, Command::Close(Some((1011, String::new()))));
+                let _ = crate::websocket::connection::submit(
+                    self,
+                    Command::Close(Some((1011, String::new()))),
+                );
             }
         }
     }
@@ -290,7 +297,9 @@ impl WebSocket {
             fin: options.fin,
             callback,
         };
-        if let Err(Command::Send { callback, .. }) = crate::connection::submit(self, command) {
+        if let Err(Command::Send { callback, .. }) =
+            crate::websocket::connection::submit(self, command)
+        {
             fail_callback(callback, not_open(WebSocket::CLOSED), &self.inner.url);
         }
     }
@@ -303,7 +312,7 @@ impl WebSocket {
     /// ```
     pub fn ping(&self, data: impl AsRef<[u8]>) -> Result<(), Error> {
         let data = self.control_payload(data.as_ref())?;
-        let _ = crate::connection::submit(self, Command::Ping(data));
+        let _ = crate::websocket::connection::submit(self, Command::Ping(data));
         Ok(())
     }
 
@@ -315,7 +324,7 @@ impl WebSocket {
     /// ```
     pub fn pong(&self, data: impl AsRef<[u8]>) -> Result<(), Error> {
         let data = self.control_payload(data.as_ref())?;
-        let _ = crate::connection::submit(self, Command::Pong(data));
+        let _ = crate::websocket::connection::submit(self, Command::Pong(data));
         Ok(())
     }
 
@@ -345,7 +354,7 @@ impl WebSocket {
     /// ```
     pub fn close(&self) {
         self.abort_if_connecting();
-        let _ = crate::connection::submit(self, Command::Close(None));
+        let _ = crate::websocket::connection::submit(self, Command::Close(None));
     }
 
     /// `ws.close(code, reason)`. The code must be one ws accepts (1000, 1001-1003,
@@ -377,7 +386,10 @@ impl WebSocket {
             ));
         }
         self.abort_if_connecting();
-        let _ = crate::connection::submit(self, Command::Close(Some((code, reason.to_string()))));
+        let _ = crate::websocket::connection::submit(
+            self,
+            Command::Close(Some((code, reason.to_string()))),
+        );
         Ok(())
     }
 
@@ -390,7 +402,7 @@ impl WebSocket {
     /// ```
     pub fn terminate(&self) {
         self.abort_if_connecting();
-        let _ = crate::connection::submit(self, Command::Terminate);
+        let _ = crate::websocket::connection::submit(self, Command::Terminate);
     }
 
     fn abort_if_connecting(&self) {
@@ -474,7 +486,7 @@ impl WebSocket {
     /// ```
     pub fn resume(&self) {
         self.inner.paused.store(false, Ordering::Release);
-        let _ = crate::connection::submit(self, Command::Resume);
+        let _ = crate::websocket::connection::submit(self, Command::Resume);
     }
 
     /// `ws.isPaused`.
@@ -551,7 +563,7 @@ fn fail_callback(callback: Option<SendCallback>, error: Error, url: &str) {
     }
 }
 
-crate::emitter::event_emitter_methods!(
+crate::events::event_emitter_methods!(
     WebSocket,
     "ws",
     "nodews::WebSocket::new(\"ws://127.0.0.1:8080\")"

@@ -14,6 +14,8 @@
 //!
 //! Each emitter owns a [`Gate`]; its task awaits the gate before dispatching anything.
 
+pub(crate) mod timers;
+
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
