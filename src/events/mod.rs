@@ -190,33 +190,19 @@ pub(crate) struct Emit<'a> {
 )]
 pub trait Arg: Any + Clone + Send + sealed::Sealed {}
 
-mod sealed {
+pub(crate) mod sealed {
+    /// Only nodews's own types may be listener arguments.
     pub trait Sealed {}
 }
 
-macro_rules! args {
-    ($($t:ty),*) => { $( impl sealed::Sealed for $t {} impl Arg for $t {} )* };
+/// Makes types listener arguments ([`Arg`]); each module invokes it beside the
+/// types it defines, so this layer names none of them.
+macro_rules! impl_arg {
+    ($($t:ty),*) => { $( impl $crate::events::sealed::Sealed for $t {} impl $crate::events::Arg for $t {} )* };
 }
-args!(
-    crate::Message,
-    bool,
-    u16,
-    String,
-    Error,
-    crate::WebSocket,
-    crate::WebSocketServer,
-    crate::Request,
-    crate::Response,
-    crate::Headers,
-    bytes::Bytes,
-    crate::Event,
-    crate::MessageEvent,
-    crate::CloseEvent,
-    crate::ErrorEvent,
-    crate::http::HttpServer,
-    crate::http::ServerResponse,
-    crate::http::Socket
-);
+pub(crate) use impl_arg;
+
+impl_arg!(bool, u16, String, bytes::Bytes, Error);
 
 /// Walks the arguments a listener asked for: `this` first if its first parameter has
 /// the emitter's type, then the event's arguments in order.

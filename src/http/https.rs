@@ -52,69 +52,10 @@
 //! nodews::run();
 //! ```
 
+use crate::Request;
 use crate::http::{HttpServer, ServerResponse};
-use crate::{Error, Request};
 
-/// The TLS part of Node's `https.createServer(options)`: `{ cert, key }`, both PEM.
-///
-/// ```
-/// let options = nodews::https::TlsOptions {
-///     cert: b"-----BEGIN CERTIFICATE-----\n...".to_vec(),
-///     key: b"-----BEGIN PRIVATE KEY-----\n...".to_vec(),
-/// };
-/// # let _ = options;
-/// ```
-#[derive(Clone)]
-pub struct TlsOptions {
-    /// The certificate chain, PEM: the server's certificate first, then any
-    /// intermediates (Node's `cert`).
-    pub cert: Vec<u8>,
-    /// The private key of the first certificate, PEM: PKCS#8 (`BEGIN PRIVATE KEY`),
-    /// PKCS#1 (`BEGIN RSA PRIVATE KEY`) or SEC1 (`BEGIN EC PRIVATE KEY`) (Node's `key`).
-    pub key: Vec<u8>,
-}
-
-impl TlsOptions {
-    /// `{ cert, key }` from PEM text or bytes, e.g. what `std::fs::read` returns.
-    ///
-    /// ```no_run
-    /// let options = nodews::https::TlsOptions::from_pem(
-    ///     std::fs::read("cert.pem").unwrap(),
-    ///     std::fs::read("key.pem").unwrap(),
-    /// );
-    /// # let _ = options;
-    /// ```
-    pub fn from_pem(cert: impl Into<Vec<u8>>, key: impl Into<Vec<u8>>) -> TlsOptions {
-        TlsOptions {
-            cert: cert.into(),
-            key: key.into(),
-        }
-    }
-
-    /// Checks that the certificate and key can serve TLS, as Node's
-    /// `https.createServer` does when it throws; the servers made from options that
-    /// fail here emit the same error when they listen.
-    ///
-    /// ```
-    /// let bad = nodews::https::TlsOptions::from_pem("not a certificate", "not a key");
-    /// let error = bad.validate().unwrap_err();
-    /// assert_eq!(error.code(), "WS_ERR_TLS");
-    /// assert!(error.message().contains("cert"), "{error}");
-    /// ```
-    pub fn validate(&self) -> Result<(), Error> {
-        crate::net::tls::acceptor(self).map(|_| ())
-    }
-}
-
-impl std::fmt::Debug for TlsOptions {
-    /// Never prints the key.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TlsOptions")
-            .field("cert", &format_args!("<{} bytes of PEM>", self.cert.len()))
-            .field("key", &format_args!("<redacted>"))
-            .finish()
-    }
-}
+pub use crate::net::tls::TlsOptions;
 
 /// `https.createServer({ cert, key }, (req, res) => ...)`: the handler becomes a
 /// `request` listener. A bad `cert` or `key` is the server's `error` event on

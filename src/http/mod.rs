@@ -39,9 +39,27 @@ use tokio::sync::{oneshot, watch};
 
 use crate::events::{Emit, EmitterKind, EventSpec, Registry, arg};
 use crate::runtime::{Gate, KeepAlive};
-use crate::{Error, Request, WebSocketServer};
+use crate::{Error, Request};
 
 pub(crate) type HttpResponse = hyper::Response<Full<Bytes>>;
+
+/// What the HTTP server needs of a WebSocket server attached to it (ws's
+/// `new WebSocketServer({ server })`): this layer hands it upgrades and tells it about
+/// `listening` and `error`, without knowing the WebSocket layers above.
+pub(crate) trait UpgradeTarget: Send + Sync {
+    /// Tells attached servers apart, for `detach`.
+    fn id(&self) -> usize;
+    /// ws's `shouldHandle`: the request's path is this server's.
+    fn should_handle(&self, request: &Request) -> bool;
+    /// Checks and answers the upgrade, then opens the WebSocket.
+    fn upgrade(&self, request: Request, socket: Socket) -> BoxFuture;
+    /// The HTTP server started listening.
+    fn listening(&self) -> BoxFuture;
+    /// The HTTP server failed to listen (ws forwards the `error`).
+    fn failed(&self, error: Error) -> BoxFuture;
+}
+
+pub(crate) type BoxFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 /// What an upgraded connection continues with (the WebSocket, usually).
 pub(crate) type Continuation =
@@ -133,7 +151,7 @@ struct HttpShared {
     stop_accepting: watch::Sender<bool>,
     alive: Mutex<Option<KeepAlive>>,
     /// WebSocket servers attached with `ServerOptions { server }`.
-    attached: Mutex<Vec<WebSocketServer>>,
+    attached: Mutex<Vec<Arc<dyn UpgradeTarget>>>,
     closed: crate::runtime::ClosedLatch,
     /// `https::create_server`: the TLS handshake to do on each connection, or the
     /// error that `listen` reports when the certificate or key cannot be used.
@@ -201,12 +219,12 @@ impl HttpServer {
         }
     }
 
-    pub(crate) fn attach(&self, wss: &WebSocketServer) {
-        self.inner.attached.lock().push(wss.clone());
+    pub(crate) fn attach(&self, target: Arc<dyn UpgradeTarget>) {
+        self.inner.attached.lock().push(target);
     }
 
-    pub(crate) fn detach(&self, wss: &WebSocketServer) {
-        self.inner.attached.lock().retain(|w| w != wss);
+    pub(crate) fn detach(&self, id: usize) {
+        self.inner.attached.lock().retain(|t| t.id() != id);
     }
 
     /// `server.listen(port, callback)`: binds all interfaces (IPv6 and IPv4, as Node);
@@ -270,14 +288,14 @@ impl HttpServer {
                     );
                     server.emit(LISTENING_EVENT, &[]).await;
                     for wss in attached {
-                        wss.emit_listening().await;
+                        wss.listening().await;
                     }
                 }
                 Err(error) => {
                     *server.inner.state.lock() = HttpState::Closed;
                     server.emit_error(error.clone()).await;
                     for wss in attached {
-                        wss.forward_error(error.clone()).await;
+                        wss.failed(error.clone()).await;
                     }
                     server.finish_close();
                 }
@@ -374,7 +392,7 @@ impl HttpServer {
         } else {
             let attached = self.inner.attached.lock().clone();
             match attached.iter().find(|wss| wss.should_handle(&request)) {
-                Some(wss) => wss.complete_upgrade(request, socket.clone(), None).await,
+                Some(wss) => wss.upgrade(request, socket.clone()).await,
                 // ws answers an upgrade for a path it does not serve with 400; with no
                 // WebSocket server at all, Node destroys the socket.
                 None if !attached.is_empty() => socket.respond(400, "", &[]),
@@ -925,3 +943,6 @@ crate::events::event_emitter_methods!(
     "server",
     "nodews::http::create_server(|_req, res| res.end(\"ok\"))"
 );
+
+// Listener arguments (see `events::Arg`).
+crate::events::impl_arg!(HttpServer, ServerResponse, Socket);

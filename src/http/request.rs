@@ -244,3 +244,6 @@ impl Headers {
         self.0.lock().clone()
     }
 }
+
+// Listener arguments (see `events::Arg`).
+crate::events::impl_arg!(Request, Response, Headers);

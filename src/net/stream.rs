@@ -1,7 +1,7 @@
-//! The stream under a server-side WebSocket: the socket hyper hands back after the
-//! upgrade, unwrapped from hyper's boxed `Upgraded` when it is one of ours (TCP, or
-//! TLS over TCP), which saves an indirection per read and write and an allocation
-//! per connection.
+//! The one stream type every WebSocket runs on: a client's TCP or TLS connection,
+//! or on the server the socket hyper hands back after the upgrade, unwrapped from
+//! hyper's boxed `Upgraded` when it is one of ours (TCP, or TLS over TCP), which
+//! saves an indirection per read and write and an allocation per connection.
 
 use std::io;
 use std::pin::Pin;
@@ -11,37 +11,37 @@ use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio_rustls::server::TlsStream;
 
-pub(crate) enum ServerIo {
+pub(crate) enum Stream {
+    /// `ws://`, either side.
     Tcp(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
+    /// A `wss://` client.
+    TlsClient(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    /// A socket of an `https` server.
+    TlsServer(Box<tokio_rustls::server::TlsStream<TcpStream>>),
     /// Anything else hyper may give (kept working, just not unwrapped).
     Upgraded(TokioIo<Upgraded>),
 }
 
-impl ServerIo {
+impl Stream {
     /// The stream, and the bytes the client sent right after its request (which
     /// hyper read along with it, and which come before anything read from here).
     ///
     /// Those bytes are copied out: hyper's `read_buf`, even when empty, is a view of
     /// its 8 KiB request buffer and would keep all of it alive.
-    pub(crate) fn from_upgraded(upgraded: Upgraded) -> (ServerIo, Vec<u8>) {
+    pub(crate) fn from_upgraded(upgraded: Upgraded) -> (Stream, Vec<u8>) {
         let upgraded = match upgraded.downcast::<TokioIo<TcpStream>>() {
             Ok(parts) => {
-                return (
-                    ServerIo::Tcp(parts.io.into_inner()),
-                    parts.read_buf.to_vec(),
-                );
+                return (Stream::Tcp(parts.io.into_inner()), parts.read_buf.to_vec());
             }
             Err(upgraded) => upgraded,
         };
-        match upgraded.downcast::<TokioIo<TlsStream<TcpStream>>>() {
+        match upgraded.downcast::<TokioIo<tokio_rustls::server::TlsStream<TcpStream>>>() {
             Ok(parts) => {
                 let tls = Box::new(parts.io.into_inner());
-                (ServerIo::Tls(tls), parts.read_buf.to_vec())
+                (Stream::TlsServer(tls), parts.read_buf.to_vec())
             }
-            Err(upgraded) => (ServerIo::Upgraded(TokioIo::new(upgraded)), Vec::new()),
+            Err(upgraded) => (Stream::Upgraded(TokioIo::new(upgraded)), Vec::new()),
         }
     }
 }
@@ -50,14 +50,15 @@ impl ServerIo {
 macro_rules! each {
     ($self:ident, $io:ident => $call:expr) => {
         match $self.get_mut() {
-            ServerIo::Tcp($io) => $call,
-            ServerIo::Tls($io) => $call,
-            ServerIo::Upgraded($io) => $call,
+            Stream::Tcp($io) => $call,
+            Stream::TlsClient($io) => $call,
+            Stream::TlsServer($io) => $call,
+            Stream::Upgraded($io) => $call,
         }
     };
 }
 
-impl AsyncRead for ServerIo {
+impl AsyncRead for Stream {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -67,7 +68,7 @@ impl AsyncRead for ServerIo {
     }
 }
 
-impl AsyncWrite for ServerIo {
+impl AsyncWrite for Stream {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -86,9 +87,10 @@ impl AsyncWrite for ServerIo {
 
     fn is_write_vectored(&self) -> bool {
         match self {
-            ServerIo::Tcp(io) => io.is_write_vectored(),
-            ServerIo::Tls(io) => io.is_write_vectored(),
-            ServerIo::Upgraded(io) => io.is_write_vectored(),
+            Stream::Tcp(io) => io.is_write_vectored(),
+            Stream::TlsClient(io) => io.is_write_vectored(),
+            Stream::TlsServer(io) => io.is_write_vectored(),
+            Stream::Upgraded(io) => io.is_write_vectored(),
         }
     }
 

@@ -13,9 +13,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use rustls::client::WebPkiServerVerifier;
@@ -25,12 +23,11 @@ use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStor
 use rustls::{OtherError, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
-use crate::http::https::TlsOptions;
-use crate::{ClientOptions, Error};
+use crate::Error;
+use crate::net::stream::Stream;
 
 /// How long a TLS client may take to complete its handshake (Node's
 /// `tls.Server` `handshakeTimeout`: 120 s).
@@ -58,6 +55,67 @@ fn certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, 
         )));
     }
     Ok(certs)
+}
+
+/// The TLS part of Node's `https.createServer(options)`: `{ cert, key }`, both PEM.
+///
+/// ```
+/// let options = nodews::https::TlsOptions {
+///     cert: b"-----BEGIN CERTIFICATE-----\n...".to_vec(),
+///     key: b"-----BEGIN PRIVATE KEY-----\n...".to_vec(),
+/// };
+/// # let _ = options;
+/// ```
+#[derive(Clone)]
+pub struct TlsOptions {
+    /// The certificate chain, PEM: the server's certificate first, then any
+    /// intermediates (Node's `cert`).
+    pub cert: Vec<u8>,
+    /// The private key of the first certificate, PEM: PKCS#8 (`BEGIN PRIVATE KEY`),
+    /// PKCS#1 (`BEGIN RSA PRIVATE KEY`) or SEC1 (`BEGIN EC PRIVATE KEY`) (Node's `key`).
+    pub key: Vec<u8>,
+}
+
+impl TlsOptions {
+    /// `{ cert, key }` from PEM text or bytes, e.g. what `std::fs::read` returns.
+    ///
+    /// ```no_run
+    /// let options = nodews::https::TlsOptions::from_pem(
+    ///     std::fs::read("cert.pem").unwrap(),
+    ///     std::fs::read("key.pem").unwrap(),
+    /// );
+    /// # let _ = options;
+    /// ```
+    pub fn from_pem(cert: impl Into<Vec<u8>>, key: impl Into<Vec<u8>>) -> TlsOptions {
+        TlsOptions {
+            cert: cert.into(),
+            key: key.into(),
+        }
+    }
+
+    /// Checks that the certificate and key can serve TLS, as Node's
+    /// `https.createServer` does when it throws; the servers made from options that
+    /// fail here emit the same error when they listen.
+    ///
+    /// ```
+    /// let bad = nodews::https::TlsOptions::from_pem("not a certificate", "not a key");
+    /// let error = bad.validate().unwrap_err();
+    /// assert_eq!(error.code(), "WS_ERR_TLS");
+    /// assert!(error.message().contains("cert"), "{error}");
+    /// ```
+    pub fn validate(&self) -> Result<(), Error> {
+        crate::net::tls::acceptor(self).map(|_| ())
+    }
+}
+
+impl std::fmt::Debug for TlsOptions {
+    /// Never prints the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsOptions")
+            .field("cert", &format_args!("<{} bytes of PEM>", self.cert.len()))
+            .field("key", &format_args!("<redacted>"))
+            .finish()
+    }
 }
 
 /// The server side of an `https` server, checked now so that a bad PEM is an error.
@@ -100,9 +158,17 @@ pub(crate) async fn accept(
     }
 }
 
+/// What a client's TLS checks (from `ClientOptions`).
+pub(crate) struct ClientTls<'a> {
+    /// Trust only these PEM certificates (Node's `ca`), instead of the public roots.
+    pub(crate) ca: Option<&'a [u8]>,
+    /// Verify nothing (`rejectUnauthorized: false`).
+    pub(crate) danger_accept_invalid_certs: bool,
+}
+
 /// The client's config: public roots, or only `ca` when given (as Node), or no
 /// verification at all with `danger_accept_invalid_certs`.
-fn client_config(options: &ClientOptions) -> Result<Arc<ClientConfig>, Error> {
+fn client_config(options: &ClientTls<'_>) -> Result<Arc<ClientConfig>, Error> {
     static PUBLIC_ROOTS: OnceLock<Arc<ClientConfig>> = OnceLock::new();
     let make = |verifier: Arc<dyn ServerCertVerifier>| -> Result<Arc<ClientConfig>, Error> {
         let config = ClientConfig::builder_with_provider(provider())
@@ -129,7 +195,7 @@ fn client_config(options: &ClientOptions) -> Result<Arc<ClientConfig>, Error> {
             algorithms,
         }))
     };
-    match &options.ca {
+    match options.ca {
         Some(pem) => {
             let mut store = RootCertStore::empty();
             for cert in certificates(pem, "ca")? {
@@ -156,8 +222,8 @@ fn client_config(options: &ClientOptions) -> Result<Arc<ClientConfig>, Error> {
 pub(crate) async fn connect(
     tcp: TcpStream,
     host: &str,
-    options: &ClientOptions,
-) -> Result<MaybeTlsStream, Error> {
+    options: &ClientTls<'_>,
+) -> Result<Stream, Error> {
     let config = client_config(options)?;
     let name = ServerName::try_from(host.to_string())
         .map_err(|e| tls_error(format!("{host} is not a valid TLS server name: {e}")))?;
@@ -165,7 +231,7 @@ pub(crate) async fn connect(
         .connect(name, tcp)
         .await
         .map_err(connect_error)?;
-    Ok(MaybeTlsStream::Tls(Box::new(stream)))
+    Ok(Stream::TlsClient(Box::new(stream)))
 }
 
 /// A failed client handshake as Node reports it: certificate problems with
@@ -294,71 +360,5 @@ impl ServerCertVerifier for Verifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
-    }
-}
-
-/// The client's connection: plain TCP (`ws://`) or TLS over TCP (`wss://`).
-pub(crate) enum MaybeTlsStream {
-    /// `ws://`
-    Plain(TcpStream),
-    /// `wss://`
-    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
-}
-
-impl AsyncRead for MaybeTlsStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            MaybeTlsStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            MaybeTlsStream::Tls(s) => Pin::new(s).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for MaybeTlsStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            MaybeTlsStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            MaybeTlsStream::Tls(s) => Pin::new(s).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            MaybeTlsStream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            MaybeTlsStream::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-        }
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        match self {
-            MaybeTlsStream::Plain(s) => s.is_write_vectored(),
-            MaybeTlsStream::Tls(s) => s.is_write_vectored(),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            MaybeTlsStream::Plain(s) => Pin::new(s).poll_flush(cx),
-            MaybeTlsStream::Tls(s) => Pin::new(s).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            MaybeTlsStream::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            MaybeTlsStream::Tls(s) => Pin::new(s).poll_shutdown(cx),
-        }
     }
 }

@@ -240,3 +240,6 @@ impl From<&Message> for Message {
         m.clone()
     }
 }
+
+// Listener arguments (see `events::Arg`).
+crate::events::impl_arg!(Message);

@@ -22,7 +22,7 @@ use tungstenite::handshake::derive_accept_key;
 
 use crate::events::{Emit, EmitterKind, EventSpec, Registry, arg};
 use crate::http::{HttpServer, Socket};
-use crate::net::stream::ServerIo;
+use crate::net::stream::Stream;
 use crate::protocol::stream::{FrameStream, Role};
 use crate::runtime::{Gate, KeepAlive};
 use crate::server::clients::{ClientSet, Clients};
@@ -213,7 +213,7 @@ impl WebSocketServer {
             return server;
         }
         if let Some(http) = &http {
-            http.attach(&server);
+            http.attach(Arc::new(server.clone()));
             if owns_http {
                 let o = &server.inner.options;
                 http.listen_on(o.host.as_deref(), o.port.unwrap_or(0), o.backlog, || {});
@@ -243,6 +243,11 @@ impl WebSocketServer {
             }
         });
         server
+    }
+
+    /// Tells this server apart from others attached to the same HTTP server.
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
     }
 
     /// The HTTP server this one listens through started listening.
@@ -350,7 +355,7 @@ impl WebSocketServer {
             response,
             Box::new(move |upgraded| {
                 Box::pin(async move {
-                    let (io, early) = ServerIo::from_upgraded(upgraded);
+                    let (io, early) = Stream::from_upgraded(upgraded);
                     server
                         .run_upgraded(io, early, request, accepted, callback)
                         .await
@@ -363,7 +368,7 @@ impl WebSocketServer {
     /// its request, which hyper read along with it.
     async fn run_upgraded(
         &self,
-        io: ServerIo,
+        io: Stream,
         early: Vec<u8>,
         request: Request,
         accepted: Accepted,
@@ -503,7 +508,7 @@ impl WebSocketServer {
     /// A connection passed the handshake: make the socket, emit `connection`, run it.
     async fn on_upgraded(
         &self,
-        stream: FrameStream<ServerIo>,
+        stream: FrameStream<Stream>,
         request: Request,
         protocol: Option<String>,
         callback: Option<OnSocket>,
@@ -706,7 +711,7 @@ impl WebSocketServer {
         }
         // As ws: stop taking upgrades; close the HTTP server only if it is our own.
         if let Some(http) = &self.inner.http {
-            http.detach(self);
+            http.detach(self.id());
             if self.inner.owns_http {
                 http.close();
             }
@@ -798,6 +803,34 @@ fn parse_protocols(header: &str) -> Option<Vec<String>> {
     }
     Some(protocols)
 }
+
+impl crate::http::UpgradeTarget for WebSocketServer {
+    fn id(&self) -> usize {
+        WebSocketServer::id(self)
+    }
+
+    fn should_handle(&self, request: &Request) -> bool {
+        WebSocketServer::should_handle(self, request)
+    }
+
+    fn upgrade(&self, request: Request, socket: Socket) -> crate::http::BoxFuture {
+        let server = self.clone();
+        Box::pin(async move { server.complete_upgrade(request, socket, None).await })
+    }
+
+    fn listening(&self) -> crate::http::BoxFuture {
+        let server = self.clone();
+        Box::pin(async move { server.emit_listening().await })
+    }
+
+    fn failed(&self, error: Error) -> crate::http::BoxFuture {
+        let server = self.clone();
+        Box::pin(async move { server.forward_error(error).await })
+    }
+}
+
+// Listener arguments (see `events::Arg`).
+crate::events::impl_arg!(WebSocketServer);
 
 #[cfg(test)]
 mod tests {

@@ -9,11 +9,12 @@ use std::future::pending;
 use http::Uri;
 use tokio::net::TcpStream;
 
-use crate::net::tls::MaybeTlsStream;
+use crate::net::stream::Stream;
 use crate::protocol::handshake;
 use crate::protocol::stream::{FrameStream, Role};
 use crate::runtime::{Gate, KeepAlive};
-use crate::websocket::connection::{Command, Connection};
+use crate::websocket::commands::Command;
+use crate::websocket::connection::Connection;
 use crate::websocket::{
     CLOSE_EVENT, OPEN_EVENT, REDIRECT_EVENT, UNEXPECTED_RESPONSE_EVENT, UPGRADE_EVENT,
 };
@@ -254,7 +255,7 @@ enum Failure {
     Refused(Request, Response),
 }
 
-type ClientStream = FrameStream<MaybeTlsStream>;
+type ClientStream = FrameStream<Stream>;
 
 /// The handshake, following 3xx answers when `follow_redirects` is on (ws's
 /// `followRedirects`/`maxRedirects`).
@@ -317,11 +318,15 @@ async fn open(
     // As ws (and browsers): small messages must not wait for Nagle's algorithm.
     let _ = tcp.set_nodelay(true);
     let mut io = if target.tls {
-        crate::net::tls::connect(tcp, &target.host, options)
+        let tls = crate::net::tls::ClientTls {
+            ca: options.ca.as_deref(),
+            danger_accept_invalid_certs: options.danger_accept_invalid_certs,
+        };
+        crate::net::tls::connect(tcp, &target.host, &tls)
             .await
             .map_err(Failure::Error)?
     } else {
-        MaybeTlsStream::Plain(tcp)
+        Stream::Tcp(tcp)
     };
 
     // `Host` as Node's http module writes it: the port only when not the default.

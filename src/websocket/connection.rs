@@ -27,41 +27,21 @@
 //! Once both close frames have passed, the server ends the TCP connection (RFC 6455
 //! §7.1.1); the client waits for the server to end it, within `close_timeout`.
 
-use std::cell::RefCell;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::task::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Sleep;
 
 use crate::protocol::receiver::Incoming;
 use crate::protocol::stream::{FrameStream, Outgoing, ReadError, Role};
 use crate::runtime::KeepAlive;
+use crate::websocket::commands::{self, Command, SendCallback};
 use crate::websocket::{CLOSE_EVENT, MESSAGE_EVENT, PING_EVENT, PONG_EVENT};
 use crate::{Error, Message, WebSocket};
-
-/// Called with `None` once the data is written, or with the error that stopped it.
-pub(crate) type SendCallback = Box<dyn FnOnce(Option<Error>) + Send>;
-
-/// What handles ask of the socket's task.
-pub(crate) enum Command {
-    Send {
-        message: Message,
-        fin: bool,
-        callback: Option<SendCallback>,
-    },
-    Ping(bytes::Bytes),
-    Pong(bytes::Bytes),
-    Close(Option<(u16, String)>),
-    Terminate,
-    /// Wakes the task after `resume()`.
-    Resume,
-}
 
 /// Messages read before the task yields to others, so one busy socket cannot starve
 /// its worker thread (and queued replies get flushed).
@@ -98,82 +78,6 @@ pub(crate) struct Connection<S> {
     closing_deadline: Option<Pin<Box<Sleep>>>,
     /// Keeps `nodews::run()` waiting while this socket can still fire events.
     _alive: KeepAlive,
-}
-
-thread_local! {
-    /// Commands from the listeners of the socket being dispatched on this thread.
-    /// A listener's `ws.send(..)` lands here instead of in the cross-thread queue, and
-    /// is applied right after the listener returns: no channel, no self-wake.
-    static LOCAL_OUTBOX: RefCell<LocalOutbox> = const { RefCell::new(LocalOutbox { owner: 0, commands: Vec::new() }) };
-}
-
-struct LocalOutbox {
-    /// The dispatching socket (`Arc` address of its shared state), 0 for none.
-    owner: usize,
-    commands: Vec<Command>,
-}
-
-/// Hands a command to the socket's task: directly when called from one of that
-/// socket's own listeners, else through its queue. `Err` gives it back if the socket
-/// is gone.
-pub(crate) fn submit(socket: &WebSocket, command: Command) -> Result<(), Command> {
-    let id = Arc::as_ptr(&socket.inner) as usize;
-    let command = LOCAL_OUTBOX.with(|outbox| {
-        let mut outbox = outbox.borrow_mut();
-        if outbox.owner == id {
-            outbox.commands.push(command);
-            None
-        } else {
-            Some(command)
-        }
-    });
-    match command {
-        None => Ok(()),
-        Some(command) => socket.inner.commands.push(command),
-    }
-}
-
-/// A socket's command queue: handles push from any thread, the socket's task pops.
-/// (A `VecDeque` behind a lock rather than a channel: it allocates nothing until the
-/// first command, which matters for thousands of idle sockets.)
-#[derive(Default)]
-pub(crate) struct CommandQueue {
-    queue: parking_lot::Mutex<std::collections::VecDeque<Command>>,
-    closed: AtomicBool,
-    task: AtomicWaker,
-}
-
-impl CommandQueue {
-    fn push(&self, command: Command) -> Result<(), Command> {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(command);
-        }
-        self.queue.lock().push_back(command);
-        self.task.wake();
-        Ok(())
-    }
-
-    /// The next command, or `None` once the queue is closed and empty.
-    pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Option<Command>> {
-        self.task.register(cx.waker());
-        match self.pop() {
-            Some(command) => Poll::Ready(Some(command)),
-            None if self.closed.load(Ordering::Acquire) => Poll::Ready(None),
-            None => Poll::Pending,
-        }
-    }
-
-    /// The next command, without registering for a wake-up: for a task that
-    /// registered earlier in the same poll.
-    fn pop(&self) -> Option<Command> {
-        self.queue.lock().pop_front()
-    }
-
-    /// Refuses further commands and returns those still queued.
-    fn close(&self) -> std::collections::VecDeque<Command> {
-        self.closed.store(true, Ordering::Release);
-        std::mem::take(&mut *self.queue.lock())
-    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
@@ -224,7 +128,7 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
     fn poll_until_end(&mut self, cx: &mut Context<'_>) -> Poll<End> {
         let mut budget = READ_BUDGET;
         // Once per poll: a command pushed after this wakes the task again.
-        self.socket.inner.commands.task.register(cx.waker());
+        self.socket.inner.commands.register(cx.waker());
         loop {
             // 1. Commands from handles (including sends made by the listeners just run).
             while let Some(command) = self.socket.inner.commands.pop() {
@@ -300,14 +204,9 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
     /// Calls a socket event's listeners, then applies the commands they gave this
     /// socket (their `send`s, `close`s) in order.
     fn dispatch(&mut self, index: usize, args: &[&dyn std::any::Any]) -> Option<End> {
-        let id = Arc::as_ptr(&self.socket.inner) as usize;
-        let outer = LOCAL_OUTBOX.with(|o| std::mem::replace(&mut o.borrow_mut().owner, id));
-        self.socket.emit(index, args);
-        let mut commands = LOCAL_OUTBOX.with(|o| {
-            let mut o = o.borrow_mut();
-            o.owner = outer;
-            std::mem::take(&mut o.commands)
-        });
+        let socket = &self.socket;
+        let mut commands =
+            commands::run_as_owner(&socket.inner.commands, || socket.emit(index, args));
         let mut end = None;
         for command in commands.drain(..) {
             if end.is_none() {
@@ -319,13 +218,7 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
                 call_back(cb, Some(closing_error()));
             }
         }
-        // Give the (empty) vector back, so the next dispatch on this thread reuses it.
-        LOCAL_OUTBOX.with(|o| {
-            let mut o = o.borrow_mut();
-            if o.commands.capacity() == 0 {
-                o.commands = commands;
-            }
-        });
+        commands::give_back(commands);
         end
     }
 

@@ -268,3 +268,6 @@ impl WebSocket {
         self.off(kind, handler)
     }
 }
+
+// Listener arguments (see `events::Arg`).
+crate::events::impl_arg!(Event, MessageEvent, CloseEvent, ErrorEvent);

@@ -6,6 +6,7 @@
 //! listener.
 
 pub(crate) mod client;
+pub(crate) mod commands;
 pub(crate) mod connection;
 pub(crate) mod event_target;
 pub(crate) mod options;
@@ -18,7 +19,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use crate::events::{Emit, EmitterKind, EventSpec, Registry, arg};
-use crate::websocket::connection::{Command, SendCallback};
+use crate::websocket::commands::{Command, SendCallback};
 use crate::{Error, Message, SendOptions};
 
 /// The socket's events, in ws's order and with ws's arguments.
@@ -122,7 +123,7 @@ pub struct WebSocket {
 pub(crate) struct Shared {
     pub(crate) registry: Registry,
     pub(crate) ready_state: AtomicU8,
-    pub(crate) commands: crate::websocket::connection::CommandQueue,
+    pub(crate) commands: crate::websocket::commands::CommandQueue,
     /// Bytes queued by `send` and not yet written to the network (ws's `bufferedAmount`).
     pub(crate) buffered: AtomicUsize,
     pub(crate) paused: AtomicBool,
@@ -197,8 +198,8 @@ impl WebSocket {
                 );
                 self.emit_error(error);
                 // An error is followed by close: end this socket, keep the runtime going.
-                let _ = crate::websocket::connection::submit(
-                    self,
+                let _ = crate::websocket::commands::submit(
+                    &self.inner.commands,
                     Command::Close(Some((1011, String::new()))),
                 );
             }
@@ -298,7 +299,7 @@ impl WebSocket {
             callback,
         };
         if let Err(Command::Send { callback, .. }) =
-            crate::websocket::connection::submit(self, command)
+            crate::websocket::commands::submit(&self.inner.commands, command)
         {
             fail_callback(callback, not_open(WebSocket::CLOSED), &self.inner.url);
         }
@@ -312,7 +313,7 @@ impl WebSocket {
     /// ```
     pub fn ping(&self, data: impl AsRef<[u8]>) -> Result<(), Error> {
         let data = self.control_payload(data.as_ref())?;
-        let _ = crate::websocket::connection::submit(self, Command::Ping(data));
+        let _ = crate::websocket::commands::submit(&self.inner.commands, Command::Ping(data));
         Ok(())
     }
 
@@ -324,7 +325,7 @@ impl WebSocket {
     /// ```
     pub fn pong(&self, data: impl AsRef<[u8]>) -> Result<(), Error> {
         let data = self.control_payload(data.as_ref())?;
-        let _ = crate::websocket::connection::submit(self, Command::Pong(data));
+        let _ = crate::websocket::commands::submit(&self.inner.commands, Command::Pong(data));
         Ok(())
     }
 
@@ -354,7 +355,7 @@ impl WebSocket {
     /// ```
     pub fn close(&self) {
         self.abort_if_connecting();
-        let _ = crate::websocket::connection::submit(self, Command::Close(None));
+        let _ = crate::websocket::commands::submit(&self.inner.commands, Command::Close(None));
     }
 
     /// `ws.close(code, reason)`. The code must be one ws accepts (1000, 1001-1003,
@@ -386,8 +387,8 @@ impl WebSocket {
             ));
         }
         self.abort_if_connecting();
-        let _ = crate::websocket::connection::submit(
-            self,
+        let _ = crate::websocket::commands::submit(
+            &self.inner.commands,
             Command::Close(Some((code, reason.to_string()))),
         );
         Ok(())
@@ -402,7 +403,7 @@ impl WebSocket {
     /// ```
     pub fn terminate(&self) {
         self.abort_if_connecting();
-        let _ = crate::websocket::connection::submit(self, Command::Terminate);
+        let _ = crate::websocket::commands::submit(&self.inner.commands, Command::Terminate);
     }
 
     fn abort_if_connecting(&self) {
@@ -486,7 +487,7 @@ impl WebSocket {
     /// ```
     pub fn resume(&self) {
         self.inner.paused.store(false, Ordering::Release);
-        let _ = crate::websocket::connection::submit(self, Command::Resume);
+        let _ = crate::websocket::commands::submit(&self.inner.commands, Command::Resume);
     }
 
     /// `ws.isPaused`.
@@ -568,3 +569,6 @@ crate::events::event_emitter_methods!(
     "ws",
     "nodews::WebSocket::new(\"ws://127.0.0.1:8080\")"
 );
+
+// Listener arguments (see `events::Arg`).
+crate::events::impl_arg!(WebSocket);
