@@ -49,9 +49,11 @@
 //! arguments, and may ask for its emitter first (Node's `this`):
 //! `|ws: WebSocket, data: Message| ws.send(data)`.
 //!
-//! A panicking listener is caught and logged with `log::error!`, and reported as its
-//! emitter's `error` event (a socket then closes with 1011). An `error` with no
-//! listener is logged, never fatal.
+//! A panicking listener, on any emitter, is caught and logged with `log::error!`,
+//! and reported as its emitter's `error` event (`WS_ERR_LISTENER_PANIC`; a socket then
+//! closes with 1011), unless it was an `error` or `close` listener. An `error` with
+//! no listener is logged, never fatal. No lock is held while a listener runs: a
+//! [`Handler`] registered on many sockets runs on them concurrently.
 //!
 //! # Layout
 //!
@@ -79,7 +81,7 @@ mod server;
 mod websocket;
 
 pub use error::Error;
-pub use events::{Arg, Handler, IntoListener};
+pub use events::{Arg, Handler, IntoListener, IntoSharedListener};
 pub use http::https;
 pub use http::request::{Headers, Request, Response};
 pub use protocol::close::is_valid_status_code;

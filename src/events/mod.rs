@@ -29,7 +29,7 @@ use std::any::{Any, TypeId};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, ReentrantMutex};
 
 use crate::Error;
 
@@ -164,19 +164,28 @@ macro_rules! event_emitter_methods {
 pub(crate) use event_emitter_methods;
 
 /// The kinds of emitter (sealed).
-pub(crate) trait EmitterKind {
+pub(crate) trait EmitterKind: Any + Sync {
     /// "WebSocket", "WebSocketServer": used in messages and to recognise `this`.
     const NAME: &'static str;
+    /// The index of its `error` event.
+    const ERROR_EVENT: usize;
+    /// The index of its `close` event, after which it emits nothing.
+    const CLOSE_EVENT: usize;
+    /// How log lines name this emitter ("WebSocket ws://host/path").
+    fn describe(&self) -> String {
+        Self::NAME.to_string()
+    }
     /// The emitter's own handle type, which a listener may ask for first.
     fn this_type() -> TypeId;
     fn events() -> &'static [EventSpec];
 }
 
 /// What a listener is called with: the emitter (`this`) and the event's arguments.
-/// Borrowed, so dispatch allocates nothing.
+/// Borrowed, so dispatch allocates nothing. `Sync`, so that an async dispatcher may
+/// hold them across an `.await`.
 pub(crate) struct Emit<'a> {
-    pub this: &'a dyn Any,
-    pub args: &'a [&'a dyn Any],
+    pub this: &'a (dyn Any + Sync),
+    pub args: &'a [&'a (dyn Any + Sync)],
 }
 
 /// A type a listener argument may have. Implemented for the types nodews events
@@ -222,12 +231,13 @@ impl<'a> Cursor<'a> {
     }
 
     fn take<T: Arg>(&mut self) -> T {
+        let this: &dyn Any = self.emit.this;
         if std::mem::take(&mut self.first)
-            && let Some(this) = self.emit.this.downcast_ref::<T>()
+            && let Some(this) = this.downcast_ref::<T>()
         {
             return this.clone();
         }
-        let arg = self.emit.args[self.next];
+        let arg: &dyn Any = self.emit.args[self.next];
         self.next += 1;
         // Registration checked the types, so this cannot fail.
         arg.downcast_ref::<T>()
@@ -236,7 +246,16 @@ impl<'a> Cursor<'a> {
     }
 }
 
-type Call = dyn FnMut(&Emit<'_>) + Send;
+/// How a listener is kept: a closure given to `on` is `FnMut` and has exactly one
+/// registration, so it is called through a lock nobody else takes; a [`Handler`]
+/// made with `Handler::new` is `Fn + Sync` and may run on many emitters at once.
+#[derive(Clone)]
+enum Call {
+    Shared(Arc<dyn Fn(&Emit<'_>) + Send + Sync>),
+    Exclusive(Arc<Mutex<Box<ExclusiveFn>>>),
+}
+
+type ExclusiveFn = dyn FnMut(&Emit<'_>) + Send;
 
 /// A listener, type-erased. Clone it to register the same listener in several places
 /// and to remove it later with `off`, as Node compares function identity:
@@ -249,10 +268,18 @@ type Call = dyn FnMut(&Emit<'_>) + Send;
 /// ws.off("message", &log);
 /// assert_eq!(ws.listener_count("message"), 0);
 /// ```
+///
+/// One `Handler` registered on many sockets runs on each of them at the same time
+/// (no lock is held while it runs), and an `emit` from inside it may call it again;
+/// so its closure is `Fn + Sync`: keep state in atomics or a `Mutex` of your own.
+/// A closure passed straight to `on` may be `FnMut` instead: it belongs to one
+/// registration, whose listeners never run concurrently. Such a closure cannot run
+/// inside itself: if an `emit` from inside it reaches it again, that inner call is
+/// reported as a panicking listener (`WS_ERR_LISTENER_PANIC`) and skipped.
 #[derive(Clone)]
 pub struct Handler {
     params: Arc<[(TypeId, &'static str)]>,
-    call: Arc<Mutex<Box<Call>>>,
+    call: Call,
 }
 
 impl std::fmt::Debug for Handler {
@@ -269,29 +296,54 @@ impl Handler {
     /// let h = nodews::Handler::new(|code: u16, reason: String| println!("{code} {reason}"));
     /// # let _ = h;
     /// ```
-    pub fn new<M>(listener: impl IntoListener<M>) -> Handler {
-        listener.into_handler()
+    pub fn new<M>(listener: impl IntoSharedListener<M>) -> Handler {
+        listener.into_shared_handler()
     }
 
-    fn from_fn(
+    fn exclusive(
         params: Vec<(TypeId, &'static str)>,
         call: impl FnMut(&Emit<'_>) + Send + 'static,
     ) -> Handler {
         Handler {
             params: params.into(),
-            call: Arc::new(Mutex::new(Box::new(call))),
+            call: Call::Exclusive(Arc::new(Mutex::new(Box::new(call)))),
+        }
+    }
+
+    fn shared(
+        params: Vec<(TypeId, &'static str)>,
+        call: impl Fn(&Emit<'_>) + Send + Sync + 'static,
+    ) -> Handler {
+        Handler {
+            params: params.into(),
+            call: Call::Shared(Arc::new(call)),
         }
     }
 
     /// Same listener (Node's function identity).
     fn is(&self, other: &Handler) -> bool {
-        Arc::ptr_eq(&self.call, &other.call)
+        match (&self.call, &other.call) {
+            (Call::Shared(a), Call::Shared(b)) => Arc::ptr_eq(a, b),
+            (Call::Exclusive(a), Call::Exclusive(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
     }
 
     pub(crate) fn call(&self, emit: &Emit<'_>) {
-        // One emitter's listeners never run concurrently, so this lock is uncontended;
-        // it exists to let listeners be `FnMut` and still live behind an `Arc`.
-        (self.call.lock())(emit)
+        match &self.call {
+            Call::Shared(f) => f(emit),
+            // Only its own emitter calls an exclusive listener, one event at a time,
+            // so the lock is free unless the listener is running further up this
+            // thread's stack: an `FnMut` cannot be entered twice.
+            Call::Exclusive(f) => match f.try_lock() {
+                Some(mut f) => f(emit),
+                None => panic!(
+                    "this listener was called again from inside itself (an emit that reaches \
+                     it re-entrantly); a closure given to `on` is FnMut and cannot re-enter: \
+                     register a nodews::Handler (Fn) to allow it"
+                ),
+            },
+        }
     }
 
     /// Wraps this handler so it receives a different argument list, built by `adapt`
@@ -301,7 +353,7 @@ impl Handler {
         adapt: impl Fn(&Emit<'_>, &mut dyn FnMut(&Emit<'_>)) + Send + 'static,
     ) -> Handler {
         let params = inner.params.clone();
-        let mut handler = Handler::from_fn(Vec::new(), move |emit| {
+        let mut handler = Handler::exclusive(Vec::new(), move |emit| {
             adapt(emit, &mut |adapted| inner.call(adapted))
         });
         handler.params = params;
@@ -373,6 +425,18 @@ pub trait IntoListener<M>: Send + 'static {
     fn into_handler(self) -> Handler;
 }
 
+/// A closure that [`Handler::new`] accepts: as [`IntoListener`], but `Fn + Sync`,
+/// since a `Handler` may run on several emitters at once.
+#[diagnostic::on_unimplemented(
+    message = "this closure cannot be a shared nodews Handler",
+    label = "not an `Fn + Send + Sync` listener",
+    note = "a Handler may run on many sockets at once, so its closure must be Fn + Send + Sync (keep mutable state in an atomic or a Mutex); a closure given directly to `on` may be FnMut"
+)]
+pub trait IntoSharedListener<M>: Send + Sync + 'static {
+    /// Erases the closure's type.
+    fn into_shared_handler(self) -> Handler;
+}
+
 impl IntoListener<Handler> for Handler {
     fn into_handler(self) -> Handler {
         self
@@ -387,7 +451,24 @@ macro_rules! listener_shape {
         {
             #[allow(non_snake_case, unused_mut, unused_variables)]
             fn into_handler(mut self) -> Handler {
-                Handler::from_fn(
+                Handler::exclusive(
+                    vec![$((TypeId::of::<$a>(), std::any::type_name::<$a>())),*],
+                    move |emit| {
+                        let mut cursor = Cursor::new(emit);
+                        $(let $a = cursor.take::<$a>();)*
+                        self($($a),*)
+                    },
+                )
+            }
+        }
+
+        impl<F, $($a: Arg),*> IntoSharedListener<($($a,)*)> for F
+        where
+            F: Fn($($a),*) + Send + Sync + 'static,
+        {
+            #[allow(non_snake_case, unused_mut, unused_variables)]
+            fn into_shared_handler(self) -> Handler {
+                Handler::shared(
                     vec![$((TypeId::of::<$a>(), std::any::type_name::<$a>())),*],
                     move |emit| {
                         let mut cursor = Cursor::new(emit);
@@ -404,6 +485,36 @@ listener_shape!(A1);
 listener_shape!(A1, A2);
 listener_shape!(A1, A2, A3);
 listener_shape!(A1, A2, A3, A4);
+
+/// What [`Registry::dispatch`] did.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Dispatched {
+    /// How many listeners ran.
+    pub listeners: usize,
+    /// Whether one of them panicked.
+    pub panicked: bool,
+}
+
+/// The index of event `name` in `events`, at compile time: event indices are derived
+/// from the event tables, never kept in step by hand. Fails the build if absent.
+pub(crate) const fn event_index(events: &[EventSpec], name: &str) -> usize {
+    let mut i = 0;
+    while i < events.len() {
+        let candidate = events[i].name.as_bytes();
+        let wanted = name.as_bytes();
+        if candidate.len() == wanted.len() {
+            let mut j = 0;
+            while j < wanted.len() && candidate[j] == wanted[j] {
+                j += 1;
+            }
+            if j == wanted.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("no such event in this table")
+}
 
 /// Who put a listener there, so `onmessage = ...` replaces only its own.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -544,9 +655,68 @@ impl Registry {
         list_of(&self.lists.lock(), index).map_or(0, |list| list.len())
     }
 
+    /// **The one dispatcher**, for every emitter (socket, server, HTTP server, and the
+    /// browser-style API, whose listeners are adapted `WebSocket` listeners): calls the
+    /// listeners of event `index` in registration order, with no lock held while they
+    /// run (the list is a snapshot; listeners may add and remove listeners, send,
+    /// close, emit). `turn`, for emitters that several tasks or threads dispatch
+    /// (servers), makes their dispatches take turns: re-entrant, so an `emit` from
+    /// inside a listener runs at once, as in Node. A socket needs none: only its own
+    /// task dispatches.
+    ///
+    /// The one rule for a panicking listener: it is caught (the other listeners still
+    /// run), logged with `log::error!`, and reported as the emitter's `error` event
+    /// (`WS_ERR_LISTENER_PANIC`), unless it was itself an `error` or a `close` listener
+    /// (nothing follows `close`); an `error` with no listener is only logged. What follows is the emitter's own business
+    /// (a socket closes with 1011, as after any error).
+    pub(crate) fn dispatch<K: EmitterKind>(
+        &self,
+        this: &K,
+        turn: Option<&ReentrantMutex<()>>,
+        index: usize,
+        args: &[&(dyn Any + Sync)],
+    ) -> Dispatched {
+        let _turn = turn.map(ReentrantMutex::lock);
+        let (listeners, panics) = self.call_listeners(index, &Emit { this, args });
+        let panicked = !panics.is_empty();
+        for panic in panics {
+            let name = K::events()[index].name;
+            log::error!(
+                "a \"{name}\" listener of {} panicked: {panic}",
+                this.describe()
+            );
+            if index != K::ERROR_EVENT && index != K::CLOSE_EVENT {
+                let error = Error::new(
+                    "WS_ERR_LISTENER_PANIC",
+                    format!("a \"{name}\" listener panicked: {panic}"),
+                );
+                self.report_error(this, turn, error);
+            }
+        }
+        Dispatched {
+            listeners,
+            panicked,
+        }
+    }
+
+    /// Emits `error` through [`dispatch`](Self::dispatch); with no listener it is
+    /// logged (Node would crash the process; nodews does not).
+    pub(crate) fn report_error<K: EmitterKind>(
+        &self,
+        this: &K,
+        turn: Option<&ReentrantMutex<()>>,
+        error: Error,
+    ) {
+        if self.count(K::ERROR_EVENT) == 0 {
+            log::error!("{} error (no \"error\" listener): {error}", this.describe());
+        } else {
+            self.dispatch(this, turn, K::ERROR_EVENT, &[&error]);
+        }
+    }
+
     /// Calls every listener of event `index` in registration order. Returns how many
-    /// ran and the messages of those that panicked.
-    pub(crate) fn emit(&self, index: usize, emit: &Emit<'_>) -> (usize, Vec<String>) {
+    /// ran and the messages of those that panicked (no allocation unless one did).
+    fn call_listeners(&self, index: usize, emit: &Emit<'_>) -> (usize, Vec<String>) {
         let snapshot = {
             let mut lists = self.lists.lock();
             let Some(snapshot) = list_of(&lists, index).cloned() else {

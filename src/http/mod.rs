@@ -33,11 +33,11 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, ReentrantMutex};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{oneshot, watch};
 
-use crate::events::{Emit, EmitterKind, EventSpec, Registry, arg};
+use crate::events::{EmitterKind, EventSpec, Registry, arg, event_index};
 use crate::runtime::{Gate, KeepAlive};
 use crate::{Error, Request};
 
@@ -92,14 +92,16 @@ static EVENTS: &[EventSpec] = &[
     },
 ];
 
-const LISTENING_EVENT: usize = 0;
-const REQUEST_EVENT: usize = 1;
-const UPGRADE_EVENT: usize = 2;
-const ERROR_EVENT: usize = 3;
-const CLOSE_EVENT: usize = 4;
+const LISTENING_EVENT: usize = event_index(EVENTS, "listening");
+const REQUEST_EVENT: usize = event_index(EVENTS, "request");
+const UPGRADE_EVENT: usize = event_index(EVENTS, "upgrade");
+const ERROR_EVENT: usize = event_index(EVENTS, "error");
+const CLOSE_EVENT: usize = event_index(EVENTS, "close");
 
 impl EmitterKind for HttpServer {
     const NAME: &'static str = "HttpServer";
+    const ERROR_EVENT: usize = ERROR_EVENT;
+    const CLOSE_EVENT: usize = CLOSE_EVENT;
     fn this_type() -> std::any::TypeId {
         std::any::TypeId::of::<HttpServer>()
     }
@@ -142,7 +144,8 @@ pub struct HttpServer {
 
 struct HttpShared {
     registry: Registry,
-    dispatch: tokio::sync::Mutex<()>,
+    /// Listeners are called from many connection tasks; they take turns.
+    turn: ReentrantMutex<()>,
     gate: Arc<Gate>,
     /// ws's own HTTP server: plain requests get 426 (WebSocketServer with `port`).
     upgrade_required: bool,
@@ -205,7 +208,7 @@ impl HttpServer {
         HttpServer {
             inner: Arc::new(HttpShared {
                 registry: Registry::new(),
-                dispatch: tokio::sync::Mutex::new(()),
+                turn: ReentrantMutex::new(()),
                 gate: Gate::for_current_thread(),
                 upgrade_required,
                 address: Mutex::new(None),
@@ -421,32 +424,24 @@ impl HttpServer {
         }
     }
 
+    /// Calls the listeners of an event once the creating code has returned to the
+    /// event loop, taking turns with every other dispatch of this server (the one
+    /// dispatcher, [`Registry::dispatch`]: a panicking listener is reported as `error`).
     async fn emit(&self, index: usize, args: &[&(dyn std::any::Any + Sync)]) {
         self.inner.gate.wait().await;
-        let _turn = self.inner.dispatch.lock().await;
-        let args: Vec<&dyn std::any::Any> = args.iter().map(|a| *a as &dyn std::any::Any).collect();
-        let (_, panics) = self.inner.registry.emit(
-            index,
-            &Emit {
-                this: self,
-                args: &args,
-            },
-        );
-        for panic in panics {
-            log::error!(
-                "a \"{}\" listener of HttpServer panicked: {panic}",
-                EVENTS[index].name
-            );
-        }
+        self.inner
+            .registry
+            .dispatch(self, Some(&self.inner.turn), index, args);
     }
 
     async fn emit_error(&self, error: Error) {
         self.inner.gate.wait().await;
-        if self.inner.registry.count(ERROR_EVENT) == 0 && self.inner.attached.lock().is_empty() {
-            log::error!("HttpServer error (no \"error\" listener): {error}");
-        } else {
-            self.emit(ERROR_EVENT, &[&error]).await;
+        if self.inner.registry.count(ERROR_EVENT) == 0 && !self.inner.attached.lock().is_empty() {
+            return; // the attached WebSocket servers report it (ws forwards `error`)
         }
+        self.inner
+            .registry
+            .report_error(self, Some(&self.inner.turn), error);
     }
 
     fn finish_close(&self) {

@@ -16,11 +16,11 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::Full;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, ReentrantMutex};
 use tokio::sync::watch;
 use tungstenite::handshake::derive_accept_key;
 
-use crate::events::{Emit, EmitterKind, EventSpec, Registry, arg};
+use crate::events::{EmitterKind, EventSpec, Registry, arg, event_index};
 use crate::http::{HttpServer, Socket};
 use crate::net::stream::Stream;
 use crate::protocol::stream::{FrameStream, Role};
@@ -57,15 +57,17 @@ static EVENTS: &[EventSpec] = &[
     },
 ];
 
-const LISTENING_EVENT: usize = 0;
-const CONNECTION_EVENT: usize = 1;
-const ERROR_EVENT: usize = 2;
-const HEADERS_EVENT: usize = 3;
-const CLOSE_EVENT: usize = 4;
-const CLIENT_ERROR_EVENT: usize = 5;
+const LISTENING_EVENT: usize = event_index(EVENTS, "listening");
+const CONNECTION_EVENT: usize = event_index(EVENTS, "connection");
+const ERROR_EVENT: usize = event_index(EVENTS, "error");
+const HEADERS_EVENT: usize = event_index(EVENTS, "headers");
+const CLOSE_EVENT: usize = event_index(EVENTS, "close");
+const CLIENT_ERROR_EVENT: usize = event_index(EVENTS, "wsClientError");
 
 impl EmitterKind for WebSocketServer {
     const NAME: &'static str = "WebSocketServer";
+    const ERROR_EVENT: usize = ERROR_EVENT;
+    const CLOSE_EVENT: usize = CLOSE_EVENT;
     fn this_type() -> std::any::TypeId {
         std::any::TypeId::of::<WebSocketServer>()
     }
@@ -106,9 +108,9 @@ pub struct WebSocketServer {
 
 struct ServerShared {
     registry: Registry,
-    /// Server listeners are called from many connection tasks; this keeps them from
-    /// running concurrently (an async lock: waiting never blocks a runtime thread).
-    dispatch: tokio::sync::Mutex<()>,
+    /// Server listeners are called from many connection tasks and from `emit`; they
+    /// take turns (re-entrant: an `emit` from inside a listener runs at once).
+    turn: ReentrantMutex<()>,
     options: ServerOptions,
     /// The HTTP server upgrades arrive through: ws's own (with `port`), or the one
     /// given with `server`; `None` with `no_server`.
@@ -187,7 +189,7 @@ impl WebSocketServer {
         let server = WebSocketServer {
             inner: Arc::new(ServerShared {
                 registry: Registry::new(),
-                dispatch: tokio::sync::Mutex::new(()),
+                turn: ReentrantMutex::new(()),
                 http: http.clone(),
                 owns_http,
                 clients: ClientSet::default(),
@@ -561,46 +563,24 @@ impl WebSocketServer {
         }));
     }
 
-    /// Calls the listeners of a server event, one event at a time. Returns `true` if
-    /// a listener panicked (it is logged and reported as `error`).
+    /// Calls the listeners of a server event once the creating code has returned to
+    /// the event loop, taking turns with every other dispatch of this server (the one
+    /// dispatcher, [`Registry::dispatch`]). Returns `true` if a listener panicked (it
+    /// is logged and reported as `error`).
     async fn dispatch(&self, index: usize, args: &[&(dyn std::any::Any + Sync)]) -> bool {
         self.inner.gate.wait().await;
-        let _turn = self.inner.dispatch.lock().await;
-        let panics = self.emit_now(index, args);
-        let panicked = !panics.is_empty();
-        for panic in panics {
-            let name = EVENTS[index].name;
-            log::error!("a \"{name}\" listener of WebSocketServer panicked: {panic}");
-            if index != ERROR_EVENT {
-                let error = Error::new(
-                    "WS_ERR_LISTENER_PANIC",
-                    format!("a \"{name}\" listener panicked: {panic}"),
-                );
-                if self.inner.registry.count(ERROR_EVENT) > 0 {
-                    self.emit_now(ERROR_EVENT, &[&error]);
-                }
-            }
-        }
-        panicked
-    }
-
-    fn emit_now(&self, index: usize, args: &[&(dyn std::any::Any + Sync)]) -> Vec<String> {
-        let args: Vec<&dyn std::any::Any> = args.iter().map(|a| *a as &dyn std::any::Any).collect();
-        let emit = Emit {
-            this: self,
-            args: &args,
-        };
-        self.inner.registry.emit(index, &emit).1
+        self.inner
+            .registry
+            .dispatch(self, Some(&self.inner.turn), index, args)
+            .panicked
     }
 
     async fn emit_error(&self, error: Error) {
         // Listeners added before the creating code returned must count.
         self.inner.gate.wait().await;
-        if self.inner.registry.count(ERROR_EVENT) == 0 {
-            log::error!("WebSocketServer error (no \"error\" listener): {error}");
-        } else {
-            self.dispatch(ERROR_EVENT, &[&error]).await;
-        }
+        self.inner
+            .registry
+            .report_error(self, Some(&self.inner.turn), error);
     }
 
     /// `wss.emit(event, ...args)`: calls the listeners of `event` now, on this thread,
@@ -615,7 +595,7 @@ impl WebSocketServer {
     /// assert!(wss.emit("close", &[]));
     /// ```
     #[track_caller]
-    pub fn emit(&self, event: &str, args: &[&dyn std::any::Any]) -> bool {
+    pub fn emit(&self, event: &str, args: &[&(dyn std::any::Any + Sync)]) -> bool {
         let index = Registry::index_of::<WebSocketServer>(event).unwrap_or_else(|e| panic!("{e}"));
         let spec = &EVENTS[index];
         let fits = args.len() == spec.args.len()
@@ -634,11 +614,14 @@ impl WebSocketServer {
                 expected.join(", ")
             );
         }
-        let (count, panics) = self.inner.registry.emit(index, &Emit { this: self, args });
-        for panic in panics {
-            log::error!("a \"{event}\" listener of WebSocketServer panicked: {panic}");
-        }
-        count > 0
+        // Emitting is the program's own call: this server's events start now, and the
+        // listeners take their turn with the server's own dispatches.
+        self.inner.gate.open();
+        self.inner
+            .registry
+            .dispatch(self, Some(&self.inner.turn), index, args)
+            .listeners
+            > 0
     }
 
     async fn emit_close(&self) {

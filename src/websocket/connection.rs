@@ -203,7 +203,7 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
 
     /// Calls a socket event's listeners, then applies the commands they gave this
     /// socket (their `send`s, `close`s) in order.
-    fn dispatch(&mut self, index: usize, args: &[&dyn std::any::Any]) -> Option<End> {
+    fn dispatch(&mut self, index: usize, args: &[&(dyn std::any::Any + Sync)]) -> Option<End> {
         let socket = &self.socket;
         let mut commands =
             commands::run_as_owner(&socket.inner.commands, || socket.emit(index, args));

@@ -98,12 +98,12 @@ static BROWSER_EVENTS: &[EventSpec] = &[
 
 /// Turns the socket's positional event arguments into the browser event object.
 fn adapt(kind: &'static str, emit: &Emit<'_>, call: &mut dyn FnMut(&Emit<'_>)) {
-    let target = emit
-        .this
+    let this: &dyn std::any::Any = emit.this;
+    let target = this
         .downcast_ref::<WebSocket>()
         .expect("a WebSocket event")
         .clone();
-    let get = |i: usize| emit.args[i];
+    let get = |i: usize| -> &dyn std::any::Any { emit.args[i] };
     match kind {
         "open" => {
             let event = Event { kind, target };
@@ -195,7 +195,7 @@ impl WebSocket {
     /// ```
     pub fn onopen(&self, listener: impl FnMut() + Send + 'static) -> &Self {
         let mut listener = listener;
-        let handler = Handler::new(move |_event: Event| listener());
+        let handler = (move |_event: Event| listener()).into_handler();
         self.add_browser_listener("open", handler, Origin::Attribute)
             .expect("onopen's listener shape is fixed");
         self
@@ -208,7 +208,7 @@ impl WebSocket {
     /// ws.onmessage(|event| println!("收到服务器消息: {}", event.data));
     /// ```
     pub fn onmessage(&self, listener: impl FnMut(MessageEvent) + Send + 'static) -> &Self {
-        self.add_browser_listener("message", Handler::new(listener), Origin::Attribute)
+        self.add_browser_listener("message", listener.into_handler(), Origin::Attribute)
             .expect("onmessage's listener shape is fixed");
         self
     }
@@ -220,7 +220,7 @@ impl WebSocket {
     /// ws.onclose(|event| if event.code != 1000 { println!("连接异常关闭") });
     /// ```
     pub fn onclose(&self, listener: impl FnMut(CloseEvent) + Send + 'static) -> &Self {
-        self.add_browser_listener("close", Handler::new(listener), Origin::Attribute)
+        self.add_browser_listener("close", listener.into_handler(), Origin::Attribute)
             .expect("onclose's listener shape is fixed");
         self
     }
@@ -232,7 +232,7 @@ impl WebSocket {
     /// ws.onerror(|error| eprintln!("WebSocket客户端错误: {error}"));
     /// ```
     pub fn onerror(&self, listener: impl FnMut(ErrorEvent) + Send + 'static) -> &Self {
-        self.add_browser_listener("error", Handler::new(listener), Origin::Attribute)
+        self.add_browser_listener("error", listener.into_handler(), Origin::Attribute)
             .expect("onerror's listener shape is fixed");
         self
     }

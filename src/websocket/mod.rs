@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use crate::events::{Emit, EmitterKind, EventSpec, Registry, arg};
+use crate::events::{EmitterKind, EventSpec, Registry, arg, event_index};
 use crate::websocket::commands::{Command, SendCallback};
 use crate::{Error, Message, SendOptions};
 
@@ -65,18 +65,23 @@ static EVENTS: &[EventSpec] = &[
     },
 ];
 
-pub(crate) const OPEN_EVENT: usize = 0;
-pub(crate) const MESSAGE_EVENT: usize = 1;
-pub(crate) const CLOSE_EVENT: usize = 2;
-pub(crate) const ERROR_EVENT: usize = 3;
-pub(crate) const PING_EVENT: usize = 4;
-pub(crate) const PONG_EVENT: usize = 5;
-pub(crate) const UPGRADE_EVENT: usize = 6;
-pub(crate) const UNEXPECTED_RESPONSE_EVENT: usize = 7;
-pub(crate) const REDIRECT_EVENT: usize = 8;
+pub(crate) const OPEN_EVENT: usize = event_index(EVENTS, "open");
+pub(crate) const MESSAGE_EVENT: usize = event_index(EVENTS, "message");
+pub(crate) const CLOSE_EVENT: usize = event_index(EVENTS, "close");
+pub(crate) const ERROR_EVENT: usize = event_index(EVENTS, "error");
+pub(crate) const PING_EVENT: usize = event_index(EVENTS, "ping");
+pub(crate) const PONG_EVENT: usize = event_index(EVENTS, "pong");
+pub(crate) const UPGRADE_EVENT: usize = event_index(EVENTS, "upgrade");
+pub(crate) const UNEXPECTED_RESPONSE_EVENT: usize = event_index(EVENTS, "unexpected-response");
+pub(crate) const REDIRECT_EVENT: usize = event_index(EVENTS, "redirect");
 
 impl EmitterKind for WebSocket {
     const NAME: &'static str = "WebSocket";
+    const ERROR_EVENT: usize = ERROR_EVENT;
+    const CLOSE_EVENT: usize = CLOSE_EVENT;
+    fn describe(&self) -> String {
+        format!("WebSocket {}", self.inner.url)
+    }
     fn this_type() -> TypeId {
         TypeId::of::<WebSocket>()
     }
@@ -181,41 +186,23 @@ impl WebSocket {
         }
     }
 
-    /// Calls the listeners of event `index`; handles panics (log, `error`, close 1011).
-    pub(crate) fn emit(&self, index: usize, args: &[&dyn Any]) {
-        let emit = Emit { this: self, args };
-        let (_, panics) = self.inner.registry.emit(index, &emit);
-        for panic in panics {
-            let name = EVENTS[index].name;
-            log::error!(
-                "a \"{name}\" listener of WebSocket {} panicked: {panic}",
-                self.inner.url
+    /// Calls the listeners of event `index` through the one dispatcher
+    /// ([`Registry::dispatch`]); after a panicking listener (reported as `error`) the
+    /// socket closes with 1011, as after any error.
+    pub(crate) fn emit(&self, index: usize, args: &[&(dyn Any + Sync)]) {
+        let dispatched = self.inner.registry.dispatch(self, None, index, args);
+        if dispatched.panicked && index != ERROR_EVENT && index != CLOSE_EVENT {
+            // An error is followed by close: end this socket, keep the runtime going.
+            let _ = crate::websocket::commands::submit(
+                &self.inner.commands,
+                Command::Close(Some((1011, String::new()))),
             );
-            if index != ERROR_EVENT && index != CLOSE_EVENT {
-                let error = Error::new(
-                    "WS_ERR_LISTENER_PANIC",
-                    format!("a \"{name}\" listener panicked: {panic}"),
-                );
-                self.emit_error(error);
-                // An error is followed by close: end this socket, keep the runtime going.
-                let _ = crate::websocket::commands::submit(
-                    &self.inner.commands,
-                    Command::Close(Some((1011, String::new()))),
-                );
-            }
         }
     }
 
     /// Emits `error`; with no listener it is logged (Node would crash; we don't).
     pub(crate) fn emit_error(&self, error: Error) {
-        if self.inner.registry.count(ERROR_EVENT) == 0 {
-            log::error!(
-                "WebSocket {} error (no \"error\" listener): {error}",
-                self.inner.url
-            );
-        } else {
-            self.emit(ERROR_EVENT, &[&error]);
-        }
+        self.inner.registry.report_error(self, None, error);
     }
 
     pub(crate) fn set_ready_state(&self, state: u8) {
