@@ -516,7 +516,7 @@ impl WebSocketServer {
         callback: Option<OnSocket>,
     ) {
         let socket = WebSocket::from_parts(String::new(), WebSocket::OPEN);
-        *socket.inner.protocol.lock() = protocol.unwrap_or_default();
+        socket.set_protocol(protocol.unwrap_or_default());
         let alive = KeepAlive::new();
         let tracking = self.inner.options.client_tracking;
         let client_id = tracking.then(|| self.inner.clients.insert(socket.clone()));

@@ -359,7 +359,7 @@ async fn open(
     }
     let protocol =
         handshake::check_upgrade(&request, &answer, &options.protocols).map_err(Failure::Error)?;
-    *socket.inner.protocol.lock() = protocol;
+    socket.set_protocol(protocol);
     let stream = FrameStream::new(io, Role::Client, options.max_payload, answer.rest);
     let response = Response::new(answer.status, answer.headers, Vec::new());
     Ok((stream, response))

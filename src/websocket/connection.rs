@@ -270,7 +270,7 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
             } => {
                 let len = message.len();
                 if self.close_sent {
-                    self.socket.inner.buffered.fetch_sub(len, Ordering::Relaxed);
+                    self.socket.written(len);
                     if let Some(cb) = callback {
                         call_back(cb, Some(closing_error()));
                     }

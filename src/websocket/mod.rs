@@ -209,6 +209,16 @@ impl WebSocket {
         self.inner.ready_state.store(state, Ordering::Release);
     }
 
+    /// The subprotocol the handshake agreed on (`ws.protocol`).
+    pub(crate) fn set_protocol(&self, protocol: String) {
+        *self.inner.protocol.lock() = protocol;
+    }
+
+    /// `len` bytes of queued data have been written: `buffered_amount()` drops.
+    pub(crate) fn written(&self, len: usize) {
+        self.inner.buffered.fetch_sub(len, Ordering::Relaxed);
+    }
+
     // ----- sending -----
 
     /// Sends a message (`ws.send(data)`): text for `&str`/`String`, binary for bytes,
