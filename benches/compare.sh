@@ -14,6 +14,9 @@
 #   IDLE_CONNS=10000               connections of the idle scenario
 #   RESULTS=path.tsv               where the per-run records go (appended)
 #   CARGO_TARGET_DIR               honoured; default: the crate's target/
+#   NODEWS_BEFORE=dir              a folder with `echo` and `broadcast` built from an
+#                                  earlier commit: adds server "nodews-before" and a
+#                                  before/after table (same run)
 #
 # Every scenario runs against every server in alternation (A B C D A B C D ...), each
 # run with a fresh server process. Servers run on core 0 (taskset -c 0), the generator
@@ -37,6 +40,9 @@ else
 fi
 ROUNDS=${ROUNDS:-3}
 SERVERS=${SERVERS:-"nodews plain node node-bu bun nodews-2c"}
+if [ -n "${NODEWS_BEFORE:-}" ] && [[ " $SERVERS " != *" nodews-before "* ]]; then
+  SERVERS="$SERVERS nodews-before"
+fi
 SCENARIOS=${SCENARIOS:-"echo64_d1 echo64_d16 bin16k bin1m bcast1000 idle10k latency"}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 RESULTS_DIR="$TARGET_DIR/bench-results"
@@ -94,6 +100,10 @@ start_server() {
   case $name in
     nodews)
       local bin=$ECHO; [ "$mode" = broadcast ] && bin=$BROADCAST
+      taskset -c 0 env PORT="$port" "$bin" >"$log" 2>&1 &
+      ;;
+    nodews-before)
+      local bin=$NODEWS_BEFORE/echo; [ "$mode" = broadcast ] && bin=$NODEWS_BEFORE/broadcast
       taskset -c 0 env PORT="$port" "$bin" >"$log" 2>&1 &
       ;;
     nodews-2c)

@@ -1040,7 +1040,7 @@ const ROWS: &[(&str, &str, &str, bool)] = &[
 /// Server columns: (tag, heading).
 const SERVERS: &[(&str, &str)] = &[
     ("nodews", "nodews"),
-    ("plain", "plain tungstenite"),
+    ("plain", "stock async-tungstenite"),
     ("node", "Node ws"),
     ("node-bu", "Node ws + bufferutil"),
     ("bun", "Bun"),
@@ -1151,7 +1151,7 @@ fn report(text: &str) -> String {
         }
         let _ = writeln!(
             out,
-            " nodews/Node | nodews/Node+bu | nodews/Bun | nodews/plain |"
+            " nodews/Node | nodews/Node+bu | nodews/Bun | nodews/stock |"
         );
         let _ = writeln!(out, "|---|{}", "---|".repeat(others.len() + 5));
         let ran = |scenario: &str| {
@@ -1190,6 +1190,34 @@ fn report(text: &str) -> String {
             "\n### nodews on both cores (taskset -c 0,1, sharing core 1 with the generator); the others as above, on one core\n"
         );
         table(&mut out, "nodews-2c", "nodews, 2 cores");
+    }
+    if records
+        .iter()
+        .any(|r| r.get("server").map(String::as_str) == Some("nodews-before"))
+    {
+        let _ = writeln!(
+            out,
+            "\n### nodews before and after a change (NODEWS_BEFORE), same run, one core\n"
+        );
+        let _ = writeln!(out, "| scenario | before | after | after/before |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        let ran = |scenario: &str| {
+            records
+                .iter()
+                .any(|r| r.get("scenario").map(String::as_str) == Some(scenario))
+        };
+        for (scenario, metric, label, lower) in ROWS.iter().filter(|r| ran(r.0)) {
+            if *metric == "srv_cpu_pct" {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "| {label} | {} | {} | {} |",
+                show("nodews-before", scenario, metric),
+                show("nodews", scenario, metric),
+                ratio("nodews", "nodews-before", scenario, metric, *lower)
+            );
+        }
     }
     let _ = writeln!(
         out,
