@@ -917,7 +917,14 @@ fn to_request(req: &hyper::Request<Incoming>, remote: SocketAddr) -> Request {
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_string();
-    Request::new(req.method().as_str(), url, headers, Some(remote))
+    let version = match req.version() {
+        http::Version::HTTP_09 => "0.9",
+        http::Version::HTTP_10 => "1.0",
+        http::Version::HTTP_2 => "2.0",
+        http::Version::HTTP_3 => "3.0",
+        _ => "1.1",
+    };
+    Request::new(req.method().as_str(), url, headers, Some(remote)).with_http_version(version)
 }
 
 fn header_has_token(

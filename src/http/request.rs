@@ -28,6 +28,8 @@ struct RequestInner {
     headers: Vec<(String, String)>,
     remote_address: Option<SocketAddr>,
     secure: bool,
+    /// "1.1", "1.0", ... (Node's `req.httpVersion`).
+    http_version: &'static str,
 }
 
 impl Request {
@@ -53,7 +55,29 @@ impl Request {
             headers,
             remote_address,
             secure: false,
+            http_version: "1.1",
         }))
+    }
+
+    /// Records the HTTP version the request came with.
+    pub(crate) fn with_http_version(self, http_version: &'static str) -> Request {
+        if self.0.http_version == http_version {
+            return self;
+        }
+        let inner = Arc::unwrap_or_clone(self.0);
+        Request(Arc::new(RequestInner {
+            http_version,
+            ..inner
+        }))
+    }
+
+    /// `req.httpVersion`: `"1.1"`, or `"1.0"` for an HTTP/1.0 request.
+    ///
+    /// ```
+    /// assert_eq!(nodews::Request::new("GET", "/", vec![], None).http_version(), "1.1");
+    /// ```
+    pub fn http_version(&self) -> &str {
+        self.0.http_version
     }
 
     /// Marks a request that came over TLS.

@@ -388,6 +388,14 @@ impl WebSocketServer {
         if request.method() != "GET" {
             return reject(405, "Invalid HTTP method");
         }
+        // RFC 6455 4.1: the handshake is HTTP/1.1 or higher.
+        if matches!(request.http_version(), "0.9" | "1.0") {
+            return reject(505, "HTTP/1.1 or higher is required");
+        }
+        // RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host.
+        if request.header("host").is_none() {
+            return reject(400, "Missing Host header");
+        }
         if !request
             .header("upgrade")
             .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))

@@ -265,8 +265,23 @@ async fn follow_redirects(
     options: &ClientOptions,
     redirects: &mut Vec<(String, Request)>,
 ) -> Result<(ClientStream, Response), Failure> {
+    let (first_host, first_port, first_tls) = (target.host.clone(), target.port, target.tls);
+    let mut hop_options: Option<ClientOptions> = None;
     loop {
         let current = target.uri.clone();
+        // As ws (and curl): credentials do not follow a redirect to another host or
+        // from wss down to ws; `Host` does not follow one to another host.
+        let same_host = target.host.eq_ignore_ascii_case(&first_host) && target.port == first_port;
+        let downgrade = first_tls && !target.tls;
+        if !redirects.is_empty() && (!same_host || downgrade) {
+            let mut stripped = options.clone();
+            stripped.headers.retain(|(name, _)| {
+                let name = name.to_ascii_lowercase();
+                !(name == "authorization" || name == "cookie" || (!same_host && name == "host"))
+            });
+            hop_options = Some(stripped);
+        }
+        let options = hop_options.as_ref().unwrap_or(options);
         match open(socket, target, options).await {
             Err(Failure::Refused(request, response))
                 if options.follow_redirects

@@ -63,7 +63,10 @@ pub struct ClientOptions {
     /// ```
     pub danger_accept_invalid_certs: bool,
     /// Follow 3xx answers to the upgrade request (ws's `followRedirects`), emitting
-    /// `redirect` for each. Default `false`: a 3xx is an `unexpected-response`.
+    /// `redirect` for each. Default `false`: a 3xx is an `unexpected-response`. As ws
+    /// (and curl), `Authorization` and `Cookie` from `headers` are not sent again once
+    /// a redirect leads to another host or port, or from `wss://` to `ws://`, and
+    /// `Host` not once it leads to another host.
     pub follow_redirects: bool,
     /// How many redirects to follow before failing with "Maximum redirects exceeded".
     /// Default 10, as ws.

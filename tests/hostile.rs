@@ -1,0 +1,234 @@
+//! Hostile and broken peers, as raw bytes: at our server (a canary connection must
+//! keep echoing beside each probe) and from fake servers at our client, including
+//! what the client sends again when it follows a redirect.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+use nodews::{ClientOptions, Error, Message, Response, WebSocket};
+use support::{Log, echo_server, raw_exchange, url};
+
+/// An open connection to the echo server that must keep working.
+fn canary(port: u16) -> (WebSocket, Log) {
+    let ws = WebSocket::new(&url(port));
+    let log = Log::new();
+    let l = log.clone();
+    ws.on("message", move |data: Message| l.push(data.to_string()));
+    let l = log.clone();
+    ws.on("open", move || l.push("open"));
+    log.wait_contains("open");
+    (ws, log)
+}
+
+fn still_echoes(canary: &(WebSocket, Log), probe: &str) {
+    let (ws, log) = canary;
+    ws.send(format!("after {probe}"));
+    log.wait_contains(&format!("after {probe}"));
+}
+
+#[test]
+fn server_refuses_http_1_0_and_requests_without_host() {
+    let (wss, port) = echo_server();
+    let canary = canary(port);
+    let upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\n\
+                   Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+
+    // RFC 6455 4.1: the opening handshake is HTTP/1.1 or higher.
+    let answer = raw_exchange(
+        port,
+        format!("GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n{upgrade}\r\n").as_bytes(),
+    );
+    assert!(
+        answer.starts_with("HTTP/1.0 505") || answer.starts_with("HTTP/1.1 505"),
+        "{answer}"
+    );
+    still_echoes(&canary, "HTTP/1.0");
+
+    // RFC 9112 3.2: a request without Host gets 400.
+    let answer = raw_exchange(port, format!("GET / HTTP/1.1\r\n{upgrade}\r\n").as_bytes());
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    still_echoes(&canary, "no Host");
+
+    canary.0.close();
+    support::wait_closed(&canary.0);
+    wss.close();
+}
+
+/// A fake server: accepts one connection, returns the request it read, and answers
+/// with what `answer` makes of it (the accept key is computed from the request).
+fn fake_server(
+    answer: impl FnOnce(&str) -> String + Send + 'static,
+) -> (u16, std::thread::JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let request = read_head(&mut tcp);
+        tcp.write_all(answer(&request).as_bytes()).unwrap();
+        // Leave the connection open a little, as a real server would.
+        std::thread::sleep(Duration::from_millis(300));
+        request
+    });
+    (port, handle)
+}
+
+fn read_head(tcp: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match tcp.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+fn header<'a>(request: &'a str, name: &str) -> Option<&'a str> {
+    request.lines().find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+fn switching_protocols(request: &str, extra: &str) -> String {
+    let key = header(request, "sec-websocket-key").unwrap_or_default();
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\n{extra}\r\n",
+        support::accept_key(key)
+    )
+}
+
+/// Connects to a fake server and returns what the client reported.
+fn client_outcome(port: u16, options: ClientOptions) -> Vec<String> {
+    let ws = WebSocket::with_options(&format!("ws://127.0.0.1:{port}/"), options);
+    let log = Log::new();
+    let (l1, l2, l3) = (log.clone(), log.clone(), log.clone());
+    ws.on("open", move || l1.push("open"));
+    ws.on("error", move |e: Error| {
+        l2.push(format!("error {}", e.message()))
+    });
+    ws.on("close", move |code: u16| l3.push(format!("close {code}")));
+    support::wait_closed(&ws);
+    log.entries()
+}
+
+#[test]
+fn client_fails_on_an_extension_or_subprotocol_it_did_not_offer() {
+    let (port, server) = fake_server(|request| {
+        switching_protocols(request, "Sec-WebSocket-Extensions: permessage-deflate\r\n")
+    });
+    let outcome = client_outcome(port, ClientOptions::default());
+    server.join().unwrap();
+    assert_eq!(
+        outcome,
+        vec![
+            "error Server sent a Sec-WebSocket-Extensions header but no extension was requested",
+            "close 1006"
+        ]
+    );
+
+    let (port, server) =
+        fake_server(|request| switching_protocols(request, "Sec-WebSocket-Protocol: chat\r\n"));
+    let outcome = client_outcome(port, ClientOptions::default());
+    server.join().unwrap();
+    assert_eq!(
+        outcome,
+        vec![
+            "error Server sent a subprotocol but none was requested",
+            "close 1006"
+        ]
+    );
+
+    let (port, server) =
+        fake_server(|request| switching_protocols(request, "Sec-WebSocket-Protocol: other\r\n"));
+    let outcome = client_outcome(
+        port,
+        ClientOptions {
+            protocols: vec!["chat".into()],
+            ..Default::default()
+        },
+    );
+    server.join().unwrap();
+    assert_eq!(
+        outcome,
+        vec!["error Server sent an invalid subprotocol", "close 1006"]
+    );
+}
+
+/// ws's redirect policy: `Authorization` and `Cookie` are not sent to another host
+/// (nor `Host`), and not after a wss -> ws downgrade; on the same host they are.
+#[test]
+fn redirects_do_not_carry_credentials_to_another_host() {
+    let credentials = || ClientOptions {
+        follow_redirects: true,
+        headers: vec![
+            ("Authorization".into(), "Bearer secret".into()),
+            ("Cookie".into(), "session=secret".into()),
+            ("X-Trace".into(), "kept".into()),
+        ],
+        ..Default::default()
+    };
+    // The final server: refuses with 403, so the client stops there.
+    let final_server = || {
+        fake_server(|_request| "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_string())
+    };
+
+    // A redirect to another port of 127.0.0.1: another host for ws (its `host`
+    // includes the port), so the credentials stay behind.
+    let (final_port, last) = final_server();
+    let (first_port, first) = fake_server(move |_| {
+        format!(
+            "HTTP/1.1 302 Found\r\nLocation: ws://127.0.0.1:{final_port}/next\r\nContent-Length: 0\r\n\r\n"
+        )
+    });
+    let ws = WebSocket::with_options(&format!("ws://127.0.0.1:{first_port}/"), credentials());
+    let refused = Log::new();
+    let r = refused.clone();
+    ws.on(
+        "unexpected-response",
+        move |_req: nodews::Request, res: Response| r.push(format!("refused {}", res.status())),
+    );
+    support::wait_closed(&ws);
+    let first = first.join().unwrap();
+    let last = last.join().unwrap();
+    assert_eq!(refused.entries(), vec!["refused 403"]);
+    assert_eq!(header(&first, "authorization"), Some("Bearer secret"));
+    assert_eq!(header(&first, "cookie"), Some("session=secret"));
+    assert_eq!(header(&last, "authorization"), None, "{last}");
+    assert_eq!(header(&last, "cookie"), None, "{last}");
+    assert_eq!(header(&last, "x-trace"), Some("kept"));
+    assert_eq!(
+        header(&last, "host"),
+        Some(format!("127.0.0.1:{final_port}").as_str())
+    );
+
+    // A redirect back to the very same host and port keeps them.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let mut heads = Vec::new();
+        for answer in [
+            "HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n",
+            "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n",
+        ] {
+            let (mut tcp, _) = listener.accept().unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            heads.push(read_head(&mut tcp));
+            tcp.write_all(answer.as_bytes()).unwrap();
+        }
+        heads
+    });
+    let ws = WebSocket::with_options(&format!("ws://127.0.0.1:{port}/"), credentials());
+    support::wait_closed(&ws);
+    let heads = server.join().unwrap();
+    assert_eq!(heads.len(), 2);
+    assert_eq!(header(&heads[1], "authorization"), Some("Bearer secret"));
+    assert_eq!(header(&heads[1], "cookie"), Some("session=secret"));
+    assert!(heads[1].starts_with("GET /again "), "{}", heads[1]);
+}
