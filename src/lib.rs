@@ -96,5 +96,6 @@ pub use server::options::{
 pub use websocket::WebSocket;
 pub use websocket::event_target::{CloseEvent, ErrorEvent, Event, MessageEvent};
 pub use websocket::options::{
-    ClientOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, SendOptions,
+    ClientOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_BUFFERED_AMOUNT,
+    DEFAULT_MAX_PAYLOAD, SendOptions,
 };

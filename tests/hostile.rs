@@ -232,3 +232,108 @@ fn redirects_do_not_carry_credentials_to_another_host() {
     assert_eq!(header(&heads[1], "cookie"), Some("session=secret"));
     assert!(heads[1].starts_with("GET /again "), "{}", heads[1]);
 }
+
+/// A masked binary frame of any size.
+fn big_client_frame(payload: &[u8]) -> Vec<u8> {
+    let mask = [1u8, 2, 3, 4];
+    let mut f = vec![0x82, 0x80 | 127];
+    f.extend_from_slice(&(payload.len() as u64).to_be_bytes());
+    f.extend_from_slice(&mask);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    f
+}
+
+/// A peer that sends to an echo server and never reads: the server stops reading
+/// from it once `high_water_mark` waits to be written (so the peer's writes block,
+/// TCP's own backpressure), holds about that much, keeps serving others, and emits
+/// `drain` once the peer reads again.
+#[test]
+fn a_peer_that_never_reads_is_paused_not_buffered() {
+    use nodews::{ServerOptions, WebSocketServer};
+    let (wss, port) = support::server(ServerOptions::default());
+    let server_side = std::sync::Arc::new(parking_lot::Mutex::new(None::<WebSocket>));
+    let (s, drains) = (server_side.clone(), Log::new());
+    let d = drains.clone();
+    wss.on("connection", move |ws: WebSocket| {
+        ws.on("message", |ws: WebSocket, data: Message| ws.send(data));
+        let d = d.clone();
+        ws.on("drain", move || d.push("drain"));
+        s.lock().get_or_insert(ws);
+    });
+    let _: &WebSocketServer = &wss;
+
+    let mut peer = support::raw_client(port);
+    let canary = canary(port);
+    let frame = big_client_frame(&vec![7u8; 64 * 1024]);
+    peer.set_write_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let offered = 64 * 1024 * 1024;
+    let mut sent = 0usize;
+    while sent < offered {
+        match peer.write_all(&frame) {
+            Ok(()) => sent += frame.len(),
+            Err(_) => break, // blocked: the server stopped reading
+        }
+    }
+    let queued = server_side.lock().as_ref().unwrap().buffered_amount();
+    println!(
+        "peer that never reads: {} KiB accepted of {} KiB offered; {} KiB queued for it",
+        sent / 1024,
+        offered / 1024,
+        queued / 1024
+    );
+    assert!(
+        sent < 32 * 1024 * 1024,
+        "the server kept reading ({sent} bytes) from a peer that never reads"
+    );
+    assert!(
+        queued <= nodews::DEFAULT_HIGH_WATER_MARK + 2 * frame.len(),
+        "{queued} bytes queued for the slow peer"
+    );
+    still_echoes(&canary, "a peer that never reads");
+
+    // The peer reads now: what was queued leaves, and `drain` comes.
+    peer.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut buf = vec![0u8; 1 << 20];
+    while drains.entries().is_empty() {
+        let _ = peer.read(&mut buf);
+    }
+    assert_eq!(drains.entries()[0], "drain");
+    drop(peer);
+    canary.0.close();
+    support::wait_closed(&canary.0);
+    wss.close();
+}
+
+/// Past `max_buffered_amount` (sent to a peer and not yet written), the socket fails
+/// with 1008 and says why, instead of taking the server's memory.
+#[test]
+fn sends_past_max_buffered_amount_fail_the_socket_with_1008() {
+    use nodews::ServerOptions;
+    let (wss, port) = support::server(ServerOptions {
+        max_buffered_amount: 1024 * 1024,
+        ..Default::default()
+    });
+    let log = Log::new();
+    let l = log.clone();
+    wss.on("connection", move |ws: WebSocket| {
+        let (l1, l2) = (l.clone(), l.clone());
+        ws.on("error", move |e: Error| {
+            l1.push(format!("error {} {:?}", e.code(), e.close_code()))
+        });
+        ws.on("close", move |code: u16| l2.push(format!("close {code}")));
+        // A broadcast to a peer that never reads, 8 x 256 KiB at once.
+        for _ in 0..8 {
+            ws.send(vec![0u8; 256 * 1024]);
+        }
+    });
+    let peer = support::raw_client(port);
+    let entries = log.wait_for("error and close", |e| e.len() == 2);
+    assert_eq!(
+        entries,
+        vec!["error WS_ERR_BUFFER_LIMIT Some(1008)", "close 1006"]
+    );
+    drop(peer);
+    wss.close();
+}

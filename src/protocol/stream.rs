@@ -184,6 +184,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> FrameStream<S> {
     }
 
     /// Writes everything queued.
+    /// Bytes encoded and not yet written to the socket.
+    pub(crate) fn pending_write(&self) -> usize {
+        self.write_buf.len() - self.written
+    }
+
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.written < self.write_buf.len() {
             let n = ready!(Pin::new(&mut self.io).poll_write(cx, &self.write_buf[self.written..]))?;

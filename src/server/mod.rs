@@ -556,8 +556,12 @@ impl WebSocketServer {
         let connection = Connection::new(
             socket.clone(),
             stream,
-            self.inner.options.close_timeout,
-            self.inner.options.auto_pong,
+            crate::websocket::connection::Settings {
+                close_timeout: self.inner.options.close_timeout,
+                auto_pong: self.inner.options.auto_pong,
+                high_water_mark: self.inner.options.high_water_mark,
+                max_buffered_amount: self.inner.options.max_buffered_amount,
+            },
             alive,
         );
         let server = self.clone();

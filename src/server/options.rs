@@ -13,7 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::http::request::Request;
-use crate::websocket::options::{DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD};
+use crate::websocket::options::{
+    DEFAULT_CLOSE_TIMEOUT, DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_BUFFERED_AMOUNT,
+    DEFAULT_MAX_PAYLOAD,
+};
 
 /// What `verify_client` sees (ws's `info`): the origin, whether TLS is used, the request.
 #[derive(Clone, Debug)]
@@ -158,6 +161,19 @@ pub struct ServerOptions {
     /// `ws.pong(data)` from a `ping` listener (RFC 6455 §5.5.2 says an endpoint MUST
     /// answer, so turn it off only to answer yourself).
     pub auto_pong: bool,
+    /// Backpressure: when more than this many bytes wait to be written to a peer (it
+    /// reads slower than we send), nodews stops reading from that peer until they
+    /// fall to a quarter of it, then emits `drain` on the socket. An echo server thus
+    /// holds at most about this much per slow peer. `0`: never stop reading. Default
+    /// 1 MiB ([`DEFAULT_HIGH_WATER_MARK`](crate::DEFAULT_HIGH_WATER_MARK)). Not in ws,
+    /// which buffers without bound.
+    pub high_water_mark: usize,
+    /// Hard limit: when `buffered_amount()` (sent, not yet written) exceeds this, the
+    /// socket fails: `error` (`WS_ERR_BUFFER_LIMIT`), a close frame with 1008, `close`.
+    /// Protects the server from a peer that never reads while others broadcast to it.
+    /// `0`: no limit. Default 256 MiB
+    /// ([`DEFAULT_MAX_BUFFERED_AMOUNT`](crate::DEFAULT_MAX_BUFFERED_AMOUNT)). Not in ws.
+    pub max_buffered_amount: usize,
     /// How long a closing socket waits for the peer's close frame before dropping the
     /// connection. Default 30 s (ws's `CLOSE_TIMEOUT`).
     pub close_timeout: Duration,
@@ -177,6 +193,8 @@ impl Default for ServerOptions {
             verify_client: None,
             handle_protocols: None,
             auto_pong: true,
+            high_water_mark: DEFAULT_HIGH_WATER_MARK,
+            max_buffered_amount: DEFAULT_MAX_BUFFERED_AMOUNT,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
         }
     }

@@ -220,8 +220,12 @@ async fn connect(
             let connection = Connection::new(
                 socket,
                 stream,
-                options.close_timeout,
-                options.auto_pong,
+                crate::websocket::connection::Settings {
+                    close_timeout: options.close_timeout,
+                    auto_pong: options.auto_pong,
+                    high_water_mark: options.high_water_mark,
+                    max_buffered_amount: options.max_buffered_amount,
+                },
                 alive,
             );
             crate::runtime::spawn(connection.run(|| async {}));

@@ -40,7 +40,7 @@ use crate::protocol::receiver::Incoming;
 use crate::protocol::stream::{FrameStream, Outgoing, ReadError, Role};
 use crate::runtime::KeepAlive;
 use crate::websocket::commands::{self, Command, SendCallback};
-use crate::websocket::{CLOSE_EVENT, MESSAGE_EVENT, PING_EVENT, PONG_EVENT};
+use crate::websocket::{CLOSE_EVENT, DRAIN_EVENT, MESSAGE_EVENT, PING_EVENT, PONG_EVENT};
 use crate::{Error, Message, WebSocket};
 
 /// Messages read before the task yields to others, so one busy socket cannot starve
@@ -59,12 +59,24 @@ enum End {
     Destroyed,
 }
 
+/// What the options say about a connection once it is open.
+pub(crate) struct Settings {
+    pub(crate) close_timeout: Duration,
+    /// Answer pings with pongs (ws's `autoPong`).
+    pub(crate) auto_pong: bool,
+    /// Bytes waiting to be written above which we stop reading from the peer (0: never).
+    pub(crate) high_water_mark: usize,
+    /// `buffered_amount()` above which the socket fails with 1008 (0: no limit).
+    pub(crate) max_buffered_amount: usize,
+}
+
 pub(crate) struct Connection<S> {
     socket: WebSocket,
     stream: FrameStream<S>,
-    close_timeout: Duration,
-    /// Answer pings with pongs (ws's `autoPong`).
-    auto_pong: bool,
+    settings: Settings,
+    /// Reading stopped because too much waits to be written; `drain` comes when it
+    /// falls to a quarter of the high-water mark.
+    backed_up: bool,
     /// We queued a close frame (ours, or the reply to the peer's).
     close_sent: bool,
     /// The peer's close frame: its status (1005 if none) and reason.
@@ -84,15 +96,14 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
     pub(crate) fn new(
         socket: WebSocket,
         stream: FrameStream<S>,
-        close_timeout: Duration,
-        auto_pong: bool,
+        settings: Settings,
         alive: KeepAlive,
     ) -> Self {
         Connection {
             socket,
             stream,
-            close_timeout,
-            auto_pong,
+            settings,
+            backed_up: false,
             close_sent: false,
             close_received: None,
             sending_fragments: None,
@@ -137,9 +148,17 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
                 }
             }
 
-            // 2. Read and dispatch, unless paused. (With nothing to read this costs no
+            // 2. Read and dispatch, unless paused, or unless more than the high-water
+            // mark waits to be written: then the peer waits (TCP's own backpressure)
+            // until it reads what we owe it. (With nothing to read this costs no
             // system call: tokio knows the socket is not readable.)
-            if !self.socket.is_paused() && budget > 0 {
+            if !self.backed_up
+                && self.settings.high_water_mark > 0
+                && self.stream.pending_write() > self.settings.high_water_mark
+            {
+                self.backed_up = true;
+            }
+            if !self.socket.is_paused() && !self.backed_up && budget > 0 {
                 match self.stream.poll_next(cx) {
                     Poll::Ready(Some(Ok(incoming))) => {
                         // More may be buffered already: keep reading.
@@ -174,6 +193,13 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
                     Poll::Ready(Err(error)) => return Poll::Ready(write_failed(error)),
                     Poll::Pending => {}
                 }
+            }
+            if self.backed_up && self.stream.pending_write() <= self.settings.high_water_mark / 4 {
+                self.backed_up = false;
+                if let Some(end) = self.dispatch(DRAIN_EVENT, &[]) {
+                    return Poll::Ready(end);
+                }
+                continue;
             }
 
             // Both close frames have passed and ours is written: a server ends the
@@ -236,7 +262,7 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
             }
             Incoming::Ping(data) => {
                 // As ws: the pong is queued before the `ping` listeners run.
-                if self.auto_pong && !self.close_sent {
+                if self.settings.auto_pong && !self.close_sent {
                     self.queue(Outgoing::Pong(&data));
                 }
                 self.dispatch(PING_EVENT, &[&data])
@@ -280,6 +306,19 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
                 self.unflushed_bytes += len;
                 if let Some(cb) = callback {
                     self.unflushed_callbacks.push(cb);
+                }
+                let limit = self.settings.max_buffered_amount;
+                if limit > 0 && self.socket.buffered_amount() > limit {
+                    return Some(End::Failed(
+                        Error::new(
+                            "WS_ERR_BUFFER_LIMIT",
+                            format!(
+                                "more than max_buffered_amount ({limit} bytes) queued for a peer \
+                                 that does not read it"
+                            ),
+                        )
+                        .with_close_code(1008),
+                    ));
                 }
                 None
             }
@@ -344,7 +383,7 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
 
     fn start_close_timer(&mut self) {
         if self.closing_deadline.is_none() {
-            self.closing_deadline = Some(Box::pin(tokio::time::sleep(self.close_timeout)));
+            self.closing_deadline = Some(Box::pin(tokio::time::sleep(self.settings.close_timeout)));
         }
     }
 

@@ -63,6 +63,10 @@ static EVENTS: &[EventSpec] = &[
         name: "redirect",
         args: &[arg!("url": String), arg!("request": crate::Request)],
     },
+    EventSpec {
+        name: "drain",
+        args: &[],
+    },
 ];
 
 pub(crate) const OPEN_EVENT: usize = event_index(EVENTS, "open");
@@ -74,6 +78,7 @@ pub(crate) const PONG_EVENT: usize = event_index(EVENTS, "pong");
 pub(crate) const UPGRADE_EVENT: usize = event_index(EVENTS, "upgrade");
 pub(crate) const UNEXPECTED_RESPONSE_EVENT: usize = event_index(EVENTS, "unexpected-response");
 pub(crate) const REDIRECT_EVENT: usize = event_index(EVENTS, "redirect");
+pub(crate) const DRAIN_EVENT: usize = event_index(EVENTS, "drain");
 
 impl EmitterKind for WebSocket {
     const NAME: &'static str = "WebSocket";
@@ -104,6 +109,7 @@ impl EmitterKind for WebSocket {
 /// | `"upgrade"` | `response: Response` (client) |
 /// | `"unexpected-response"` | `request: Request, response: Response` (client) |
 /// | `"redirect"` | `url: String, request: Request` (client) |
+/// | `"drain"` | none: what waited to be written has fallen below a quarter of `high_water_mark` after exceeding it (not in ws, whose socket buffers without bound) |
 ///
 /// Per socket: `open` comes before any `message`; messages arrive in order; `error`
 /// is followed by `close`; `close` comes exactly once and last. A socket's listeners

@@ -13,6 +13,10 @@ use std::time::Duration;
 pub const DEFAULT_MAX_PAYLOAD: usize = 100 * 1024 * 1024;
 /// ws's `CLOSE_TIMEOUT`: how long to wait for the peer's answer to a close frame.
 pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `high_water_mark`: 1 MiB waiting to be written stops reading from a peer.
+pub const DEFAULT_HIGH_WATER_MARK: usize = 1024 * 1024;
+/// Default `max_buffered_amount`: 256 MiB queued for one peer fails its socket (1008).
+pub const DEFAULT_MAX_BUFFERED_AMOUNT: usize = 256 * 1024 * 1024;
 
 /// Options of [`WebSocket::with_options`](crate::WebSocket::with_options), ws's `new WebSocket(url, protocols, options)`.
 ///
@@ -37,6 +41,10 @@ pub struct ClientOptions {
     pub close_timeout: Duration,
     /// See [`ServerOptions::auto_pong`].
     pub auto_pong: bool,
+    /// See [`ServerOptions::high_water_mark`]. Default 1 MiB.
+    pub high_water_mark: usize,
+    /// See [`ServerOptions::max_buffered_amount`]. Default 256 MiB.
+    pub max_buffered_amount: usize,
     /// `wss://` only: the certificates to trust, PEM (one or more), instead of the
     /// public roots (Node's `ca`, which also replaces the default roots). Use it for
     /// a self-signed server certificate or a private CA.
@@ -83,6 +91,8 @@ impl Default for ClientOptions {
             handshake_timeout: None,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
             auto_pong: true,
+            high_water_mark: DEFAULT_HIGH_WATER_MARK,
+            max_buffered_amount: DEFAULT_MAX_BUFFERED_AMOUNT,
             ca: None,
             danger_accept_invalid_certs: false,
             follow_redirects: false,
