@@ -337,3 +337,67 @@ fn sends_past_max_buffered_amount_fail_the_socket_with_1008() {
     drop(peer);
     wss.close();
 }
+
+/// Slowloris: a connection that sends nothing, and one that sends its upgrade request
+/// a byte at a time, are dropped when the headers timeout passes; healthy clients on
+/// the same server keep echoing meanwhile.
+#[test]
+fn slowloris_is_dropped_at_the_headers_timeout() {
+    use nodews::ServerOptions;
+    use nodews::http;
+    use std::time::Instant;
+    let server = http::create_server(|_req, res| res.end("ok"));
+    server.set_headers_timeout(Duration::from_secs(1));
+    let wss = nodews::WebSocketServer::new(ServerOptions {
+        server: Some(server.clone()),
+        ..Default::default()
+    });
+    wss.on("connection", |ws: WebSocket| {
+        ws.on("message", |ws: WebSocket, data: Message| ws.send(data));
+    });
+    server.listen_on(Some("127.0.0.1"), 0, 511, || {});
+    let port = server.address().unwrap().port();
+    nodews::release_events();
+
+    let started = Instant::now();
+    let idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let dribbler = std::thread::spawn(move || {
+        let mut tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let request = support::upgrade_request("/", "");
+        for byte in request.as_bytes() {
+            if tcp.write_all(&[*byte]).is_err() {
+                return started.elapsed();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the whole request went through, byte by byte");
+    });
+    let healthy: Vec<_> = (0..10).map(|_| canary(port)).collect();
+    for (i, c) in healthy.iter().enumerate() {
+        still_echoes(c, &format!("slowloris {i}"));
+    }
+    // The idle connection: closed by the server (read gives 0 or an error).
+    let mut idle = idle;
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 64];
+    let closed_after = match idle.read(&mut buf) {
+        Ok(0) | Err(_) => started.elapsed(),
+        Ok(n) => panic!("the idle connection got {n} bytes"),
+    };
+    let dribbler_dropped = dribbler.join().unwrap();
+    println!(
+        "slowloris: idle dropped after {closed_after:?}, byte-by-byte after {dribbler_dropped:?}"
+    );
+    assert!(closed_after >= Duration::from_millis(900) && closed_after < Duration::from_secs(3));
+    assert!(
+        dribbler_dropped < Duration::from_secs(4),
+        "{dribbler_dropped:?}"
+    );
+    for (i, c) in healthy.iter().enumerate() {
+        still_echoes(c, &format!("after slowloris {i}"));
+        c.0.close();
+        support::wait_closed(&c.0);
+    }
+    wss.close();
+    server.close();
+}

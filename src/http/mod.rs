@@ -26,13 +26,14 @@ use std::future::Future;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use parking_lot::{Mutex, ReentrantMutex};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{oneshot, watch};
@@ -42,6 +43,11 @@ use crate::runtime::{Gate, KeepAlive};
 use crate::{Error, Request};
 
 pub(crate) type HttpResponse = hyper::Response<Full<Bytes>>;
+
+/// How long a client may take to send a request's head, by default (see
+/// [`HttpServer::set_headers_timeout`]): 30 s, half of Node's 60 s, so that slowloris
+/// connections do not pile up.
+pub const DEFAULT_HEADERS_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the HTTP server needs of a WebSocket server attached to it (ws's
 /// `new WebSocketServer({ server })`): this layer hands it upgrades and tells it about
@@ -146,6 +152,8 @@ struct HttpShared {
     registry: Registry,
     /// Listeners are called from many connection tasks; they take turns.
     turn: ReentrantMutex<()>,
+    /// Node's `headersTimeout`, in milliseconds (0: off).
+    headers_timeout_ms: AtomicU64,
     gate: Arc<Gate>,
     /// ws's own HTTP server: plain requests get 426 (WebSocketServer with `port`).
     upgrade_required: bool,
@@ -209,6 +217,7 @@ impl HttpServer {
             inner: Arc::new(HttpShared {
                 registry: Registry::new(),
                 turn: ReentrantMutex::new(()),
+                headers_timeout_ms: AtomicU64::new(DEFAULT_HEADERS_TIMEOUT.as_millis() as u64),
                 gate: Gate::for_current_thread(),
                 upgrade_required,
                 address: Mutex::new(None),
@@ -347,11 +356,14 @@ impl HttpServer {
             let server = server.clone();
             async move { server.handle(req, remote).await }
         });
-        if let Err(e) = hyper::server::conn::http1::Builder::new()
-            .serve_connection(io, service)
-            .with_upgrades()
-            .await
-        {
+        let timeout = Duration::from_millis(self.inner.headers_timeout_ms.load(Ordering::Relaxed));
+        let mut http1 = hyper::server::conn::http1::Builder::new();
+        // Slowloris: a client that sends its request head slowly, or nothing at all,
+        // is dropped when the timeout passes (hyper starts it with the connection).
+        if !timeout.is_zero() {
+            http1.timer(TokioTimer::new()).header_read_timeout(timeout);
+        }
+        if let Err(e) = http1.serve_connection(io, service).with_upgrades().await {
             log::debug!("HTTP connection from {remote} ended: {e}");
         }
     }
@@ -484,6 +496,34 @@ impl HttpServer {
     #[track_caller]
     pub fn wait_close(&self) {
         self.inner.closed.wait("HttpServer::wait_close", None);
+    }
+
+    /// `server.headersTimeout = ms`: how long a client may take to send a request's
+    /// head (the request line and headers, the WebSocket upgrade included), counted
+    /// from when its connection opens or its previous request ends; a client that
+    /// is slower (slowloris), or sends nothing, is disconnected. `0` turns it off.
+    /// Default [`DEFAULT_HEADERS_TIMEOUT`] (30 s; Node's is 60 s). Applies to
+    /// connections accepted afterwards.
+    ///
+    /// ```
+    /// let server = nodews::http::create_server(|_req, res| res.end("ok"));
+    /// server.set_headers_timeout(std::time::Duration::from_secs(10));
+    /// assert_eq!(server.headers_timeout(), std::time::Duration::from_secs(10));
+    /// ```
+    pub fn set_headers_timeout(&self, timeout: Duration) -> &Self {
+        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        self.inner.headers_timeout_ms.store(ms, Ordering::Relaxed);
+        self
+    }
+
+    /// `server.headersTimeout`, see [`set_headers_timeout`](Self::set_headers_timeout).
+    ///
+    /// ```
+    /// let server = nodews::http::create_server(|_req, res| res.end("ok"));
+    /// assert_eq!(server.headers_timeout(), nodews::http::DEFAULT_HEADERS_TIMEOUT);
+    /// ```
+    pub fn headers_timeout(&self) -> Duration {
+        Duration::from_millis(self.inner.headers_timeout_ms.load(Ordering::Relaxed))
     }
 
     /// `server.address()`: where it listens, once `listen` has bound.
