@@ -32,8 +32,13 @@ impl Drop for Running {
 }
 
 fn start(name: &str, port: u16) -> (Running, Log) {
+    start_with(name, port, &[])
+}
+
+fn start_with(name: &str, port: u16, env: &[(&str, &str)]) -> (Running, Log) {
     let mut child = Command::new(example(name))
         .env("PORT", port.to_string())
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -359,4 +364,47 @@ fn wss_example_serves_tls_with_its_generated_certificate() {
     assert_eq!(received.entries(), vec!["message something"]);
     log.wait_contains("received: hello over wss");
     let _ = std::fs::remove_file(cert_path);
+}
+
+#[test]
+fn heartbeat_example_terminates_a_client_that_stops_answering_pings() {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    let port = free_port();
+    let (_server, server_log) = start_with("heartbeat", port, &[("HEARTBEAT_MS", "200")]);
+    server_log.wait_for("listening", |e| !e.is_empty());
+    // A healthy client: nodews answers pings by itself (auto_pong).
+    let healthy = WebSocket::new(&format!("ws://127.0.0.1:{port}"));
+    let log = Log::new();
+    let l = log.clone();
+    healthy.on("ping", move || l.push("ping"));
+    // Its events (and with them its reading, so its pongs) start once this thread
+    // returns to the loop; the loop below blocks this thread, so release them now.
+    nodews::release_events();
+    // A broken one: its handshake completed, then it never answers (a peer that
+    // vanished without closing looks the same to the server).
+    let mut broken = support::raw_client(port);
+    let started = Instant::now();
+    broken
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = [0u8; 256];
+    let ended = loop {
+        match broken.read(&mut buf) {
+            Ok(0) | Err(_) => break started.elapsed(),
+            Ok(_) => {} // its pings, unanswered
+        }
+    };
+    println!("heartbeat example: unresponsive client terminated after {ended:?}");
+    assert!(
+        ended >= Duration::from_millis(200) && ended < Duration::from_millis(1500),
+        "{ended:?}"
+    );
+    server_log.wait_for("the termination", |e| {
+        e.iter().any(|l| l.starts_with("terminating a client"))
+    });
+    log.wait_for("three pings to the healthy client", |e| e.len() >= 3);
+    assert_eq!(healthy.ready_state(), WebSocket::OPEN);
+    healthy.close();
+    support::wait_closed(&healthy);
 }

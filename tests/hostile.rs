@@ -401,3 +401,83 @@ fn slowloris_is_dropped_at_the_headers_timeout() {
     wss.close();
     server.close();
 }
+
+/// The built-in heartbeat (`heartbeat_interval`): a peer that stops answering pings
+/// is dropped within two intervals, server side and client side; a healthy one stays.
+#[test]
+fn heartbeat_drops_a_silent_peer_within_two_intervals() {
+    use nodews::ServerOptions;
+    use std::time::Instant;
+    const EVERY: Duration = Duration::from_millis(200);
+    let (wss, port) = support::server(ServerOptions {
+        heartbeat_interval: Some(EVERY),
+        ..Default::default()
+    });
+    let closes = Log::new();
+    let l = closes.clone();
+    wss.on("connection", move |ws: WebSocket| {
+        let l = l.clone();
+        ws.on("message", |ws: WebSocket, data: Message| ws.send(data));
+        ws.on("close", move |code: u16| {
+            l.push(format!("server close {code}"))
+        });
+    });
+    let healthy = canary(port);
+    let mut silent = support::raw_client(port);
+    let started = Instant::now();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = [0u8; 256];
+    let dropped = loop {
+        match silent.read(&mut buf) {
+            Ok(0) | Err(_) => break started.elapsed(),
+            Ok(_) => {}
+        }
+    };
+    println!("heartbeat: silent peer dropped by the server after {dropped:?}");
+    assert!(
+        dropped >= EVERY && dropped <= EVERY * 2 + EVERY / 2,
+        "{dropped:?}"
+    );
+    assert_eq!(
+        closes.wait_for("server close", |e| !e.is_empty()),
+        vec!["server close 1006"]
+    );
+    std::thread::sleep(EVERY * 3);
+    still_echoes(&healthy, "heartbeats");
+    healthy.0.close();
+    support::wait_closed(&healthy.0);
+    wss.close();
+
+    // The client side: a server that completes the handshake and then goes silent.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        let request = read_head(&mut tcp);
+        tcp.write_all(switching_protocols(&request, "").as_bytes())
+            .unwrap();
+        // Silent from now on, but the connection stays open for 3 s.
+        std::thread::sleep(Duration::from_secs(3));
+    });
+    let ws = WebSocket::with_options(
+        &format!("ws://127.0.0.1:{port}/"),
+        ClientOptions {
+            heartbeat_interval: Some(Duration::from_millis(100)),
+            ..Default::default()
+        },
+    );
+    let log = Log::new();
+    let l = log.clone();
+    ws.on("close", move |code: u16| {
+        l.push(format!("client close {code}"))
+    });
+    let started = Instant::now();
+    support::wait_closed(&ws);
+    let took = started.elapsed();
+    println!("heartbeat: silent server dropped by the client after {took:?}");
+    assert_eq!(log.entries(), vec!["client close 1006"]);
+    assert!(took < Duration::from_millis(600), "{took:?}");
+    server.join().unwrap();
+}

@@ -471,3 +471,40 @@ fn server_sending_an_unoffered_subprotocol_is_an_error() {
     );
     peer.join().unwrap();
 }
+
+/// Data of your own on a request (Node's `req.peerId = ...` in `headers`, read in
+/// `connection`), on the socket (`ws.isAlive`) and on the server (`wss.count`).
+#[test]
+fn data_set_on_the_request_in_headers_is_seen_in_connection() {
+    use nodews::{Headers, Request};
+    struct PeerId(u32);
+    let (wss, port) = support::server(ServerOptions::default());
+    wss.set_data(std::sync::atomic::AtomicU32::new(0));
+    wss.on("headers", |_headers: Headers, req: Request| {
+        req.set_data(PeerId(42));
+    });
+    let log = Log::new();
+    let l = log.clone();
+    wss.on(
+        "connection",
+        move |wss: WebSocketServer, ws: WebSocket, req: Request| {
+            let count = wss.data::<std::sync::atomic::AtomicU32>().unwrap();
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            ws.set_data(String::from("alive"));
+            l.push(format!(
+                "peer {} count {} ws {}",
+                req.data::<PeerId>().map_or(0, |p| p.0),
+                count.load(std::sync::atomic::Ordering::SeqCst),
+                ws.data::<String>().unwrap()
+            ));
+        },
+    );
+    let client = WebSocket::new(&support::url(port));
+    assert_eq!(
+        log.wait_for("connection", |e| !e.is_empty()),
+        vec!["peer 42 count 1 ws alive"]
+    );
+    client.close();
+    support::wait_closed(&client);
+    wss.close();
+}

@@ -25,6 +25,8 @@
 //! releases the registry lock, then calls each listener: listeners may call `on`,
 //! `off`, `send`, `close`... on any emitter without deadlock.
 
+pub(crate) mod data;
+
 use std::any::{Any, TypeId};
 use std::fmt::Write as _;
 use std::sync::Arc;

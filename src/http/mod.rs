@@ -150,6 +150,8 @@ pub struct HttpServer {
 
 struct HttpShared {
     registry: Registry,
+    /// The user's own values (`set_data`).
+    data: crate::events::data::DataMap,
     /// Listeners are called from many connection tasks; they take turns.
     turn: ReentrantMutex<()>,
     /// Node's `headersTimeout`, in milliseconds (0: off).
@@ -226,6 +228,7 @@ impl HttpServer {
                 alive: Mutex::new(None),
                 attached: Mutex::new(Vec::new()),
                 closed: Default::default(),
+                data: Default::default(),
                 tls,
             }),
         }
@@ -984,6 +987,19 @@ crate::events::event_emitter_methods!(
     HttpServer,
     "server",
     "nodews::http::create_server(|_req, res| res.end(\"ok\"))"
+);
+
+impl HttpServer {
+    fn data_map(&self) -> &crate::events::data::DataMap {
+        &self.inner.data
+    }
+}
+
+crate::events::data::data_methods!(
+    HttpServer,
+    "server",
+    "nodews::http::HttpServer::new()",
+    data_map
 );
 
 // Listener arguments (see `events::Arg`).

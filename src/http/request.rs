@@ -30,6 +30,8 @@ struct RequestInner {
     secure: bool,
     /// "1.1", "1.0", ... (Node's `req.httpVersion`).
     http_version: &'static str,
+    /// The user's own values (`set_data`), shared by every copy of this request.
+    data: Arc<crate::events::data::DataMap>,
 }
 
 impl Request {
@@ -56,6 +58,7 @@ impl Request {
             remote_address,
             secure: false,
             http_version: "1.1",
+            data: Arc::default(),
         }))
     }
 
@@ -268,6 +271,19 @@ impl Headers {
         self.0.lock().clone()
     }
 }
+
+impl Request {
+    fn data_map(&self) -> &crate::events::data::DataMap {
+        &self.0.data
+    }
+}
+
+crate::events::data::data_methods!(
+    Request,
+    "req",
+    "nodews::Request::new(\"GET\", \"/\", vec![], None)",
+    data_map
+);
 
 // Listener arguments (see `events::Arg`).
 crate::events::impl_arg!(Request, Response, Headers);

@@ -108,6 +108,8 @@ pub struct WebSocketServer {
 
 struct ServerShared {
     registry: Registry,
+    /// The user's own values (`set_data`).
+    data: crate::events::data::DataMap,
     /// Server listeners are called from many connection tasks and from `emit`; they
     /// take turns (re-entrant: an `emit` from inside a listener runs at once).
     turn: ReentrantMutex<()>,
@@ -195,6 +197,7 @@ impl WebSocketServer {
                 clients: ClientSet::default(),
                 state: Mutex::new(State::Running),
                 closed: Default::default(),
+                data: Default::default(),
                 // While listening, the HTTP server keeps run() waiting; from close() to
                 // the `close` event, this does.
                 alive: Mutex::new(None),
@@ -561,6 +564,7 @@ impl WebSocketServer {
                 auto_pong: self.inner.options.auto_pong,
                 high_water_mark: self.inner.options.high_water_mark,
                 max_buffered_amount: self.inner.options.max_buffered_amount,
+                heartbeat: self.inner.options.heartbeat_interval,
             },
             alive,
         );
@@ -823,6 +827,19 @@ impl crate::http::UpgradeTarget for WebSocketServer {
         Box::pin(async move { server.forward_error(error).await })
     }
 }
+
+impl WebSocketServer {
+    fn data_map(&self) -> &crate::events::data::DataMap {
+        &self.inner.data
+    }
+}
+
+crate::events::data::data_methods!(
+    WebSocketServer,
+    "wss",
+    "nodews::WebSocketServer::new(nodews::ServerOptions { no_server: true, ..Default::default() })",
+    data_map
+);
 
 // Listener arguments (see `events::Arg`).
 crate::events::impl_arg!(WebSocketServer);

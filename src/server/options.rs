@@ -174,6 +174,12 @@ pub struct ServerOptions {
     /// `0`: no limit. Default 256 MiB
     /// ([`DEFAULT_MAX_BUFFERED_AMOUNT`](crate::DEFAULT_MAX_BUFFERED_AMOUNT)). Not in ws.
     pub max_buffered_amount: usize,
+    /// Built-in heartbeat (ws's "detect and close broken connections" recipe, which
+    /// `examples/heartbeat.rs` also ports line for line): ping every socket at this
+    /// interval, and drop one that has not answered the previous ping by the next
+    /// (`close` 1006), so a peer that vanished without a FIN is found within two
+    /// intervals. `None` (the default, as ws): no heartbeat.
+    pub heartbeat_interval: Option<Duration>,
     /// How long a closing socket waits for the peer's close frame before dropping the
     /// connection. Default 30 s (ws's `CLOSE_TIMEOUT`).
     pub close_timeout: Duration,
@@ -195,6 +201,7 @@ impl Default for ServerOptions {
             auto_pong: true,
             high_water_mark: DEFAULT_HIGH_WATER_MARK,
             max_buffered_amount: DEFAULT_MAX_BUFFERED_AMOUNT,
+            heartbeat_interval: None,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
         }
     }

@@ -225,6 +225,7 @@ async fn connect(
                     auto_pong: options.auto_pong,
                     high_water_mark: options.high_water_mark,
                     max_buffered_amount: options.max_buffered_amount,
+                    heartbeat: options.heartbeat_interval,
                 },
                 alive,
             );

@@ -68,6 +68,8 @@ pub(crate) struct Settings {
     pub(crate) high_water_mark: usize,
     /// `buffered_amount()` above which the socket fails with 1008 (0: no limit).
     pub(crate) max_buffered_amount: usize,
+    /// Ping this often; a peer that has not answered by the next ping is dropped.
+    pub(crate) heartbeat: Option<Duration>,
 }
 
 pub(crate) struct Connection<S> {
@@ -88,6 +90,10 @@ pub(crate) struct Connection<S> {
     unflushed_bytes: usize,
     unflushed_callbacks: Vec<SendCallback>,
     closing_deadline: Option<Pin<Box<Sleep>>>,
+    /// The next heartbeat, with `heartbeat` set.
+    heartbeat: Option<Pin<Box<Sleep>>>,
+    /// A heartbeat ping is out and no pong has come back yet.
+    awaiting_pong: bool,
     /// Keeps `nodews::run()` waiting while this socket can still fire events.
     _alive: KeepAlive,
 }
@@ -99,6 +105,9 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
         settings: Settings,
         alive: KeepAlive,
     ) -> Self {
+        let heartbeat = settings
+            .heartbeat
+            .map(|every| Box::pin(tokio::time::sleep(every)));
         Connection {
             socket,
             stream,
@@ -111,6 +120,8 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
             unflushed_bytes: 0,
             unflushed_callbacks: Vec::new(),
             closing_deadline: None,
+            heartbeat,
+            awaiting_pong: false,
             _alive: alive,
         }
     }
@@ -212,7 +223,24 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
                 return Poll::Ready(End::Clean);
             }
 
-            // 4. A peer that never answers our close frame.
+            // 4. The heartbeat: ping, and drop a peer that did not answer the last one
+            // (ws's "detect and close broken connections" recipe, built in).
+            if let (Some(every), Some(timer)) = (self.settings.heartbeat, &mut self.heartbeat)
+                && timer.as_mut().poll(cx).is_ready()
+            {
+                if self.awaiting_pong {
+                    log::debug!("no pong within {every:?}: dropping the connection");
+                    return Poll::Ready(End::Destroyed);
+                }
+                timer.as_mut().reset(tokio::time::Instant::now() + every);
+                if !self.close_sent {
+                    self.awaiting_pong = true;
+                    self.queue(Outgoing::Ping(&[]));
+                }
+                continue;
+            }
+
+            // 5. A peer that never answers our close frame.
             if let Some(deadline) = &mut self.closing_deadline
                 && deadline.as_mut().poll(cx).is_ready()
             {
@@ -267,7 +295,10 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
                 }
                 self.dispatch(PING_EVENT, &[&data])
             }
-            Incoming::Pong(data) => self.dispatch(PONG_EVENT, &[&data]),
+            Incoming::Pong(data) => {
+                self.awaiting_pong = false;
+                self.dispatch(PONG_EVENT, &[&data])
+            }
             Incoming::Close(close) => {
                 if !self.close_sent {
                     // Answer with the peer's own code and reason, as ws does.

@@ -146,6 +146,8 @@ pub(crate) struct Shared {
     pub(crate) aborted: AtomicBool,
     /// Set once `close` has been emitted, for `wait_close`.
     pub(crate) closed: crate::runtime::ClosedLatch,
+    /// The user's own values (`set_data`).
+    pub(crate) data: crate::events::data::DataMap,
 }
 
 impl std::fmt::Debug for WebSocket {
@@ -188,6 +190,7 @@ impl WebSocket {
                 was_clean: AtomicBool::new(false),
                 aborted: AtomicBool::new(false),
                 closed: Default::default(),
+                data: Default::default(),
             }),
         }
     }
@@ -571,6 +574,19 @@ crate::events::event_emitter_methods!(
     WebSocket,
     "ws",
     "nodews::WebSocket::new(\"ws://127.0.0.1:8080\")"
+);
+
+impl WebSocket {
+    fn data_map(&self) -> &crate::events::data::DataMap {
+        &self.inner.data
+    }
+}
+
+crate::events::data::data_methods!(
+    WebSocket,
+    "ws",
+    "nodews::WebSocket::new(\"ws://127.0.0.1:9\")",
+    data_map
 );
 
 // Listener arguments (see `events::Arg`).

@@ -45,6 +45,9 @@ pub struct ClientOptions {
     pub high_water_mark: usize,
     /// See [`ServerOptions::max_buffered_amount`]. Default 256 MiB.
     pub max_buffered_amount: usize,
+    /// See [`ServerOptions::heartbeat_interval`]: the client pings the server. Default
+    /// `None`.
+    pub heartbeat_interval: Option<Duration>,
     /// `wss://` only: the certificates to trust, PEM (one or more), instead of the
     /// public roots (Node's `ca`, which also replaces the default roots). Use it for
     /// a self-signed server certificate or a private CA.
@@ -93,6 +96,7 @@ impl Default for ClientOptions {
             auto_pong: true,
             high_water_mark: DEFAULT_HIGH_WATER_MARK,
             max_buffered_amount: DEFAULT_MAX_BUFFERED_AMOUNT,
+            heartbeat_interval: None,
             ca: None,
             danger_accept_invalid_certs: false,
             follow_redirects: false,
