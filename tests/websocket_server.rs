@@ -508,3 +508,44 @@ fn data_set_on_the_request_in_headers_is_seen_in_connection() {
     support::wait_closed(&client);
     wss.close();
 }
+
+/// Graceful shutdown (`close_clients_on_close`): every queued message reaches the
+/// client, then the close frame 1001; the server's `close` follows and `run()` returns.
+#[test]
+fn graceful_shutdown_delivers_queued_messages_then_1001() {
+    const QUEUED: usize = 1000;
+    let (wss, port) = support::server(ServerOptions {
+        close_clients_on_close: true,
+        ..Default::default()
+    });
+    let server = wss.clone();
+    wss.on("connection", move |ws: WebSocket| {
+        for i in 0..QUEUED {
+            ws.send(format!("message {i}"));
+        }
+        // Shut down with all of them still queued.
+        server.close();
+    });
+    let log = Log::new();
+    let l = log.clone();
+    wss.on("close", move || l.push("server close"));
+    let client = WebSocket::new(&support::url(port));
+    let got = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let g = got.clone();
+    client.on("message", move |data: Message| {
+        let i = g.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(data, format!("message {i}").as_str());
+    });
+    let l = log.clone();
+    client.on("close", move |code: u16, reason: String| {
+        l.push(format!("client close {code} {reason}"))
+    });
+    nodews::run();
+    assert_eq!(got.load(std::sync::atomic::Ordering::SeqCst), QUEUED);
+    let mut entries = log.entries();
+    entries.sort();
+    assert_eq!(
+        entries,
+        vec!["client close 1001 server shutting down", "server close"]
+    );
+}

@@ -715,6 +715,13 @@ impl WebSocketServer {
                 http.close();
             }
         }
+        // Graceful shutdown, if asked for: each socket's close frame is queued after
+        // what was already sent to it, so that goes out first.
+        if self.inner.options.close_clients_on_close {
+            for client in self.clients() {
+                let _ = client.close_with(1001, "server shutting down");
+            }
+        }
         let no_clients = !self.inner.options.client_tracking || self.inner.clients.is_empty();
         if no_clients {
             let server = self.clone();

@@ -180,6 +180,12 @@ pub struct ServerOptions {
     /// (`close` 1006), so a peer that vanished without a FIN is found within two
     /// intervals. `None` (the default, as ws): no heartbeat.
     pub heartbeat_interval: Option<Duration>,
+    /// Graceful shutdown: `wss.close()` also closes every open socket with 1001
+    /// ("server shutting down"), after the messages already queued for it; peers
+    /// that do not answer are dropped after `close_timeout`; `close` (and `run()`'s
+    /// return) follow once the last socket has closed. Needs `client_tracking`.
+    /// Default `false`: as in ws 8, `close()` leaves open sockets open.
+    pub close_clients_on_close: bool,
     /// How long a closing socket waits for the peer's close frame before dropping the
     /// connection. Default 30 s (ws's `CLOSE_TIMEOUT`).
     pub close_timeout: Duration,
@@ -202,6 +208,7 @@ impl Default for ServerOptions {
             high_water_mark: DEFAULT_HIGH_WATER_MARK,
             max_buffered_amount: DEFAULT_MAX_BUFFERED_AMOUNT,
             heartbeat_interval: None,
+            close_clients_on_close: false,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
         }
     }
