@@ -80,7 +80,7 @@ mod runtime;
 mod server;
 mod websocket;
 
-pub use error::Error;
+pub use error::{Error, ErrorCode};
 pub use events::{Arg, Handler, IntoListener, IntoSharedListener};
 pub use http::https;
 pub use http::request::{Headers, Request, Response};

@@ -581,7 +581,7 @@ impl Registry {
             .position(|e| e.name == event)
             .ok_or_else(|| {
                 Error::new(
-                    "WS_ERR_UNKNOWN_EVENT",
+                    crate::ErrorCode::WS_ERR_UNKNOWN_EVENT,
                     format!(
                         "unknown event \"{event}\" for {}; expected one of:{}",
                         K::NAME,
@@ -606,7 +606,7 @@ impl Registry {
         if original.is_none() {
             checked.check::<K>(spec).map_err(|why| {
                 Error::new(
-                    "WS_ERR_LISTENER_SHAPE",
+                    crate::ErrorCode::WS_ERR_LISTENER_SHAPE,
                     format!("{why}. Events of {}:{}", K::NAME, event_table::<K>()),
                 )
             })?;
@@ -689,7 +689,7 @@ impl Registry {
             );
             if index != K::ERROR_EVENT && index != K::CLOSE_EVENT {
                 let error = Error::new(
-                    "WS_ERR_LISTENER_PANIC",
+                    crate::ErrorCode::WS_ERR_LISTENER_PANIC,
                     format!("a \"{name}\" listener panicked: {panic}"),
                 );
                 self.report_error(this, turn, error);

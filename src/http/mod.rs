@@ -941,7 +941,7 @@ pub(crate) fn bind(host: Option<&str>, port: u16, backlog: u32) -> Result<TcpLis
             Err(e) => last = Some(Error::io(&format!("listen {addr}"), e)),
         }
     }
-    Err(last.unwrap_or_else(|| Error::new("ENOTFOUND", "no address to listen on")))
+    Err(last.unwrap_or_else(|| Error::new(crate::ErrorCode::ENOTFOUND, "no address to listen on")))
 }
 
 fn to_request(req: &hyper::Request<Incoming>, remote: SocketAddr) -> Request {

@@ -41,7 +41,7 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 fn tls_error(message: impl Into<String>) -> Error {
-    Error::new("WS_ERR_TLS", message)
+    Error::new(crate::ErrorCode::WS_ERR_TLS, message)
 }
 
 /// Every certificate of a PEM bundle; none at all is an error.
@@ -250,37 +250,45 @@ fn connect_error(error: io::Error) -> Error {
     use CertificateError::*;
     let (code, text, detail) = match cert {
         Other(OtherError(e)) if e.downcast_ref::<SelfSigned>().is_some() => (
-            "DEPTH_ZERO_SELF_SIGNED_CERT",
+            crate::ErrorCode::DEPTH_ZERO_SELF_SIGNED_CERT,
             "self-signed certificate",
             "UnknownIssuer (trust it with the `ca` option)".to_string(),
         ),
         UnknownIssuer => (
-            "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+            crate::ErrorCode::UNABLE_TO_VERIFY_LEAF_SIGNATURE,
             "unable to verify the first certificate",
             format!("{cert:?}"),
         ),
         Expired | ExpiredContext { .. } => (
-            "CERT_HAS_EXPIRED",
+            crate::ErrorCode::CERT_HAS_EXPIRED,
             "certificate has expired",
             format!("{cert:?}"),
         ),
         NotValidYet | NotValidYetContext { .. } => (
-            "CERT_NOT_YET_VALID",
+            crate::ErrorCode::CERT_NOT_YET_VALID,
             "certificate is not yet valid",
             format!("{cert:?}"),
         ),
         NotValidForName | NotValidForNameContext { .. } => (
-            "ERR_TLS_CERT_ALTNAME_INVALID",
+            crate::ErrorCode::ERR_TLS_CERT_ALTNAME_INVALID,
             "Hostname/IP does not match certificate's altnames",
             format!("{cert:?}"),
         ),
-        Revoked => ("CERT_REVOKED", "certificate revoked", format!("{cert:?}")),
+        Revoked => (
+            crate::ErrorCode::CERT_REVOKED,
+            "certificate revoked",
+            format!("{cert:?}"),
+        ),
         BadSignature => (
-            "CERT_SIGNATURE_FAILURE",
+            crate::ErrorCode::CERT_SIGNATURE_FAILURE,
             "certificate signature failure",
             format!("{cert:?}"),
         ),
-        _ => ("WS_ERR_TLS", "invalid certificate", format!("{cert:?}")),
+        _ => (
+            crate::ErrorCode::WS_ERR_TLS,
+            "invalid certificate",
+            format!("{cert:?}"),
+        ),
     };
     Error::new(code, format!("{text}: certificate verify failed: {detail}")).with_source(tls)
 }

@@ -224,7 +224,7 @@ pub(crate) fn check_upgrade(
 }
 
 fn handshake_error(message: &str) -> Error {
-    Error::new("WS_ERR_HANDSHAKE", message.to_string())
+    Error::new(crate::ErrorCode::WS_ERR_HANDSHAKE, message.to_string())
 }
 
 #[cfg(test)]

@@ -150,7 +150,7 @@ impl Message {
                 })
                 .map_err(|_| {
                     crate::Error::new(
-                        "WS_ERR_INVALID_UTF8",
+                        crate::ErrorCode::WS_ERR_INVALID_UTF8,
                         "cannot send binary data as text: it is not valid UTF-8",
                     )
                 }),

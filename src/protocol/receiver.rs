@@ -134,12 +134,12 @@ impl Receiver {
     /// `haveLength`), with its error codes. Returns the payload length.
     fn check_header(&self, header: &FrameHeader, len: u64) -> Result<usize, Error> {
         if header.rsv1 {
-            return Err(invalid_frame("RSV1 must be clear").with_code("WS_ERR_UNEXPECTED_RSV_1"));
+            return Err(invalid_frame("RSV1 must be clear")
+                .with_code(crate::ErrorCode::WS_ERR_UNEXPECTED_RSV_1));
         }
         if header.rsv2 || header.rsv3 {
-            return Err(
-                invalid_frame("RSV2 and RSV3 must be clear").with_code("WS_ERR_UNEXPECTED_RSV_2_3")
-            );
+            return Err(invalid_frame("RSV2 and RSV3 must be clear")
+                .with_code(crate::ErrorCode::WS_ERR_UNEXPECTED_RSV_2_3));
         }
         match header.opcode {
             OpCode::Data(Data::Continue) if self.fragments.is_none() => {
@@ -150,24 +150,28 @@ impl Receiver {
                 return Err(invalid_frame(format!("invalid opcode {opcode}")));
             }
             OpCode::Control(_) if !header.is_final => {
-                return Err(invalid_frame("FIN must be set").with_code("WS_ERR_EXPECTED_FIN"));
+                return Err(invalid_frame("FIN must be set")
+                    .with_code(crate::ErrorCode::WS_ERR_EXPECTED_FIN));
             }
             OpCode::Control(_) if len > 125 => {
                 return Err(invalid_frame(format!("invalid payload length {len}"))
-                    .with_code("WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH"));
+                    .with_code(crate::ErrorCode::WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH));
             }
             _ => {}
         }
         if self.expect_masked && header.mask.is_none() {
-            return Err(invalid_frame("MASK must be set").with_code("WS_ERR_EXPECTED_MASK"));
+            return Err(
+                invalid_frame("MASK must be set").with_code(crate::ErrorCode::WS_ERR_EXPECTED_MASK)
+            );
         }
         if !self.expect_masked && header.mask.is_some() {
-            return Err(invalid_frame("MASK must be clear").with_code("WS_ERR_UNEXPECTED_MASK"));
+            return Err(invalid_frame("MASK must be clear")
+                .with_code(crate::ErrorCode::WS_ERR_UNEXPECTED_MASK));
         }
         if len > (1 << 53) - 1 {
             // JavaScript's largest safe integer: ws refuses longer frames outright.
             return Err(Error::new(
-                "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH",
+                crate::ErrorCode::WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH,
                 "Unsupported WebSocket frame: payload length > 2^53 - 1",
             )
             .with_close_code(1009));
@@ -177,7 +181,7 @@ impl Receiver {
             let so_far = self.fragments.as_ref().map_or(0, |f| f.data.len());
             if so_far.saturating_add(len) > self.max_payload {
                 return Err(Error::new(
-                    "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH",
+                    crate::ErrorCode::WS_ERR_UNSUPPORTED_MESSAGE_LENGTH,
                     "Max payload size exceeded",
                 )
                 .with_close_code(1009));
@@ -222,9 +226,9 @@ impl Receiver {
             OpCode::Control(Control::Close) => {
                 let close = close::parse(&payload).map_err(|bad| match bad {
                     BadClose::Length => invalid_frame("invalid payload length 1")
-                        .with_code("WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH"),
+                        .with_code(crate::ErrorCode::WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH),
                     BadClose::Code(code) => invalid_frame(format!("invalid status code {code}"))
-                        .with_code("WS_ERR_INVALID_CLOSE_CODE"),
+                        .with_code(crate::ErrorCode::WS_ERR_INVALID_CLOSE_CODE),
                     BadClose::Reason => invalid_utf8(),
                 })?;
                 self.closed = true;
@@ -286,7 +290,7 @@ impl Receiver {
 
 fn invalid_frame(what: impl std::fmt::Display) -> Error {
     Error::new(
-        "WS_ERR_INVALID_OPCODE",
+        crate::ErrorCode::WS_ERR_INVALID_OPCODE,
         format!("Invalid WebSocket frame: {what}"),
     )
     .with_close_code(1002)
@@ -294,7 +298,7 @@ fn invalid_frame(what: impl std::fmt::Display) -> Error {
 
 fn invalid_utf8() -> Error {
     invalid_frame("invalid UTF-8 sequence")
-        .with_code("WS_ERR_INVALID_UTF8")
+        .with_code(crate::ErrorCode::WS_ERR_INVALID_UTF8)
         .with_close_code(1007)
 }
 

@@ -208,7 +208,7 @@ impl WebSocketServer {
             }),
         };
         if let Some(message) = misconfigured {
-            let error = Error::new("WS_ERR_INVALID_ARGUMENT", message);
+            let error = Error::new(crate::ErrorCode::WS_ERR_INVALID_ARGUMENT, message);
             *server.inner.state.lock() = State::Closed;
             let failed = server.clone();
             crate::runtime::spawn(async move {
@@ -318,7 +318,7 @@ impl WebSocketServer {
             Ok(accepted) => accepted,
             Err((status, message, extra)) => {
                 if !message.is_empty() {
-                    let error = Error::new("WS_ERR_HANDSHAKE", message.clone());
+                    let error = Error::new(crate::ErrorCode::WS_ERR_HANDSHAKE, message.clone());
                     self.dispatch(CLIENT_ERROR_EVENT, &[&error, &request]).await;
                 }
                 return socket.respond(status, &message, &extra);
@@ -741,7 +741,7 @@ impl WebSocketServer {
             crate::runtime::spawn(async move {
                 let _ = crate::runtime::call_user(|| {
                     callback(Some(Error::new(
-                        "WS_ERR_INVALID_STATE",
+                        crate::ErrorCode::WS_ERR_INVALID_STATE,
                         "The server is not running",
                     )))
                 });

@@ -99,8 +99,12 @@ struct Target {
 }
 
 fn parse_url(url: &str) -> Result<Target, Error> {
-    let invalid =
-        |why: &str| Error::new("WS_ERR_INVALID_URL", format!("Invalid URL: {url}: {why}"));
+    let invalid = |why: &str| {
+        Error::new(
+            crate::ErrorCode::WS_ERR_INVALID_URL,
+            format!("Invalid URL: {url}: {why}"),
+        )
+    };
     if url.contains('#') {
         return Err(invalid("the URL contains a fragment identifier"));
     }
@@ -162,7 +166,7 @@ async fn connect(
                             .await
                             .unwrap_or_else(|_| {
                                 Err(Failure::Error(Error::new(
-                                    "ETIMEDOUT",
+                                    crate::ErrorCode::ETIMEDOUT,
                                     "Opening handshake has timed out",
                                 )))
                             })
@@ -182,8 +186,7 @@ async fn connect(
             };
             tokio::select! {
                 outcome = timed => outcome,
-                () = aborted => Err(Failure::Error(Error::new(
-                    "WS_ERR_INVALID_STATE",
+                () = aborted => Err(Failure::Error(Error::new(crate::ErrorCode::WS_ERR_INVALID_STATE,
                     "WebSocket was closed before the connection was established",
                 ))),
             }
@@ -204,7 +207,7 @@ async fn connect(
                 .load(std::sync::atomic::Ordering::Acquire) =>
         {
             Err(Failure::Error(Error::new(
-                "WS_ERR_INVALID_STATE",
+                crate::ErrorCode::WS_ERR_INVALID_STATE,
                 "WebSocket was closed before the connection was established",
             )))
         }
@@ -240,7 +243,7 @@ async fn connect(
                         socket.emit(UNEXPECTED_RESPONSE_EVENT, &[&request, &response]);
                     } else {
                         socket.emit_error(Error::new(
-                            "WS_ERR_UNEXPECTED_RESPONSE",
+                            crate::ErrorCode::WS_ERR_UNEXPECTED_RESPONSE,
                             format!("Unexpected server response: {}", response.status()),
                         ));
                     }
@@ -295,7 +298,7 @@ async fn follow_redirects(
             {
                 if redirects.len() >= options.max_redirects {
                     return Err(Failure::Error(Error::new(
-                        "WS_ERR_MAX_REDIRECTS",
+                        crate::ErrorCode::WS_ERR_MAX_REDIRECTS,
                         "Maximum redirects exceeded",
                     )));
                 }

@@ -342,7 +342,7 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
                 if limit > 0 && self.socket.buffered_amount() > limit {
                     return Some(End::Failed(
                         Error::new(
-                            "WS_ERR_BUFFER_LIMIT",
+                            crate::ErrorCode::WS_ERR_BUFFER_LIMIT,
                             format!(
                                 "more than max_buffered_amount ({limit} bytes) queued for a peer \
                                  that does not read it"
@@ -475,7 +475,7 @@ fn call_back(cb: SendCallback, error: Option<Error>) {
 
 fn closing_error() -> Error {
     Error::new(
-        "WS_ERR_INVALID_STATE",
+        crate::ErrorCode::WS_ERR_INVALID_STATE,
         "WebSocket is not open: readyState 2 (CLOSING)",
     )
 }

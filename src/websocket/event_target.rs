@@ -164,8 +164,7 @@ impl WebSocket {
         origin: Origin,
     ) -> Result<(), Error> {
         let spec = BROWSER_EVENTS.iter().find(|e| e.name == kind).ok_or_else(|| {
-            Error::new(
-                "WS_ERR_UNKNOWN_EVENT",
+            Error::new(crate::ErrorCode::WS_ERR_UNKNOWN_EVENT,
                 format!(
                     "unknown event type \"{kind}\" for add_event_listener; expected \"open\" (Event), \
                      \"message\" (MessageEvent), \"close\" (CloseEvent) or \"error\" (ErrorEvent)"
@@ -174,7 +173,7 @@ impl WebSocket {
         })?;
         handler
             .check::<WebSocket>(spec)
-            .map_err(|why| Error::new("WS_ERR_LISTENER_SHAPE", why))?;
+            .map_err(|why| Error::new(crate::ErrorCode::WS_ERR_LISTENER_SHAPE, why))?;
         let name = spec.name;
         let adapted = Handler::adapted(handler.clone(), move |emit, call| adapt(name, emit, call));
         self.inner

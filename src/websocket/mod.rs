@@ -338,7 +338,7 @@ impl WebSocket {
     fn control_payload(&self, data: &[u8]) -> Result<bytes::Bytes, Error> {
         if data.len() > 125 {
             return Err(Error::new(
-                "WS_ERR_INVALID_ARGUMENT",
+                crate::ErrorCode::WS_ERR_INVALID_ARGUMENT,
                 "The data size must not be greater than 125 bytes",
             ));
         }
@@ -376,7 +376,7 @@ impl WebSocket {
     pub fn close_with(&self, code: u16, reason: &str) -> Result<(), Error> {
         if !crate::protocol::close::is_valid_status_code(code) {
             return Err(Error::new(
-                "WS_ERR_INVALID_CLOSE_CODE",
+                crate::ErrorCode::WS_ERR_INVALID_CLOSE_CODE,
                 format!(
                     "First argument must be a valid error code number: {code} is not one \
                      (use 1000, 1001-1003, 1007-1014 or 3000-4999)"
@@ -385,7 +385,7 @@ impl WebSocket {
         }
         if reason.len() > 123 {
             return Err(Error::new(
-                "WS_ERR_INVALID_ARGUMENT",
+                crate::ErrorCode::WS_ERR_INVALID_ARGUMENT,
                 format!(
                     "The message must not be greater than 123 bytes (it is {})",
                     reason.len()
@@ -552,7 +552,7 @@ impl WebSocket {
 fn not_open(state: u8) -> Error {
     let name = ["CONNECTING", "OPEN", "CLOSING", "CLOSED"][state as usize & 3];
     Error::new(
-        "WS_ERR_INVALID_STATE",
+        crate::ErrorCode::WS_ERR_INVALID_STATE,
         format!("WebSocket is not open: readyState {state} ({name})"),
     )
 }
