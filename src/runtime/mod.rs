@@ -149,6 +149,10 @@ thread_local! {
     static IN_LISTENER: Cell<u32> = const { Cell::new(0) };
 }
 
+/// How long events may wait for their gate before [`Gate::wait`] warns, once per process.
+const HELD_BACK_WARNING: std::time::Duration = std::time::Duration::from_secs(5);
+static HELD_BACK_WARNED: AtomicBool = AtomicBool::new(false);
+
 /// Holds an emitter's events until the code that created it returns to the event loop.
 #[derive(Debug, Default)]
 pub(crate) struct Gate {
@@ -181,12 +185,30 @@ impl Gate {
     }
 
     pub(crate) async fn wait(&self) {
+        let mut warned = false;
         loop {
             let notified = self.notify.notified();
             if self.open.load(Ordering::Acquire) {
                 return;
             }
-            notified.await;
+            if warned {
+                notified.await;
+            } else if tokio::time::timeout(HELD_BACK_WARNING, notified)
+                .await
+                .is_err()
+            {
+                // Events held back this long usually mean the creating thread is busy
+                // with work of its own and never returns to the loop: say what to do.
+                warned = true;
+                if !HELD_BACK_WARNED.swap(true, Ordering::Relaxed) {
+                    log::warn!(
+                        "events have waited {HELD_BACK_WARNING:?} for the thread that created their \
+                         emitter to return to the event loop; a thread that keeps running must call \
+                         nodews::release_events() (or run(), or a wait_* method) after setting up \
+                         its listeners (this warning is shown once)"
+                    );
+                }
+            }
         }
     }
 }
