@@ -5,6 +5,7 @@
 //! loadgen echo      --url ws://127.0.0.1:9001/ --conns 100 --depth 16 --size 64 --kind text --duration 5 --pid PID
 //! loadgen broadcast --url ... --clients 1000 --depth 8 --size 64 --duration 5 --pid PID
 //! loadgen connect   --url ... --conns 10000 --pid PID
+//! loadgen soak      --url ... --conns 10000 --duration 300 --pid PID
 //! loadgen report    results.tsv
 //! ```
 //!
@@ -22,6 +23,12 @@
 //!   ports do not run out), reports connect time and the server's RSS (VmRSS from
 //!   /proc/PID/status) before and after, i.e. bytes per idle connection; then closes
 //!   them all with a close handshake.
+//! * `soak`: for `--duration` seconds, cycles: open N connections, one echo on each
+//!   (checked), close them all with a close handshake. Prints the server's open file
+//!   descriptors (/proc/PID/fd) and RSS before, at each cycle's peak and after each
+//!   cycle, and fails if descriptors are not back to where they started or RSS keeps
+//!   growing after the first cycle (a leak), not if it stays at the first cycle's
+//!   level (allocators keep freed memory).
 //!
 //! Any wrong echo, lost message (none within `--timeout` seconds), dropped connection
 //! or failed close handshake is an error: it is printed, the record says
@@ -85,6 +92,7 @@ fn main() {
             "echo" => echo(&opts).await,
             "broadcast" => broadcast(&opts).await,
             "connect" => connect(&opts).await,
+            "soak" => soak(&opts).await,
             other => fail_usage(&format!("unknown mode {other}")),
         }
     });
@@ -122,7 +130,7 @@ fn main() {
 }
 
 const USAGE: &str =
-    "usage: loadgen echo|broadcast|connect [--url ws://127.0.0.1:8080/] [--pid SERVER_PID]
+    "usage: loadgen echo|broadcast|connect|soak [--url ws://127.0.0.1:8080/] [--pid SERVER_PID]
         [--conns N] [--clients K] [--depth D] [--size BYTES] [--kind text|binary]
         [--duration SECS] [--warmup SECS] [--timeout SECS] [--concurrency C]
         [--record FILE --tags \"key=value ...\"]
@@ -849,6 +857,120 @@ async fn bcast_client(id: usize, mut ws: Ws, opts: &Opts, state: &Bcast) -> Res<
 }
 
 // ----- connect (idle connections, memory) -----
+
+fn open_fds(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+}
+
+async fn soak(opts: &Opts) -> Res<Vec<(String, String)>> {
+    let pid = opts
+        .pid
+        .ok_or("soak needs --pid to read the server's fds and RSS")?;
+    let n = opts.conns;
+    let source = |i: usize| Ipv4Addr::new(127, 0, 0, 2 + (i % 100) as u8);
+    let sample = || -> Res<(usize, u64)> {
+        Ok((
+            open_fds(pid).ok_or("cannot read the server's fds")?,
+            rss_bytes(pid).ok_or("cannot read the server's VmRSS")?,
+        ))
+    };
+    let (fds_start, rss_start) = sample()?;
+    eprintln!("soak: {n} connections per cycle for {:?}", opts.duration);
+    eprintln!("cycle   fds at peak   RSS at peak (KiB)   fds after   RSS after (KiB)");
+    eprintln!(
+        "start   {fds_start:>11}   {:>17}   {fds_start:>9}   {:>15}",
+        rss_start / 1024,
+        rss_start / 1024
+    );
+    let started = Instant::now();
+    let (mut cycles, mut fds_peak, mut rss_peak) = (0usize, 0usize, 0u64);
+    let mut rss_first_cycle = 0u64;
+    let mut after = (fds_start, rss_start);
+    while cycles == 0 || started.elapsed() < opts.duration {
+        let opened: Vec<Res<Ws>> = futures_util::stream::iter(0..n)
+            .map(|i| open(opts, Some(source(i)), 4 << 10))
+            .buffer_unordered(opts.concurrency)
+            .collect()
+            .await;
+        let mut conns = opened.into_iter().collect::<Res<Vec<Ws>>>()?;
+        // One echo on each, checked.
+        let echoed: Vec<Res<Ws>> = futures_util::stream::iter(conns.drain(..).enumerate())
+            .map(|(i, mut ws)| async move {
+                let text = format!("soak {cycles} {i}");
+                ws.send(Message::text(text.clone()))
+                    .await
+                    .map_err(|e| format!("send: {e}"))?;
+                match tokio::time::timeout(opts.timeout, ws.next()).await {
+                    Ok(Some(Ok(Message::Text(t)))) if t.as_str() == text => Ok(ws),
+                    other => Err(format!("echo on connection {i}: {other:?}")),
+                }
+            })
+            .buffer_unordered(opts.concurrency)
+            .collect()
+            .await;
+        let conns = echoed.into_iter().collect::<Res<Vec<Ws>>>()?;
+        let peak = sample()?;
+        fds_peak = fds_peak.max(peak.0);
+        rss_peak = rss_peak.max(peak.1);
+        let closed: Vec<Res<()>> = futures_util::stream::iter(conns)
+            .map(|ws| close(ws, opts.timeout))
+            .buffer_unordered(opts.concurrency)
+            .collect()
+            .await;
+        closed.into_iter().collect::<Res<Vec<()>>>()?;
+        check_server_alive(opts)?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        after = sample()?;
+        cycles += 1;
+        if cycles == 1 {
+            rss_first_cycle = after.1;
+        }
+        eprintln!(
+            "{cycles:>5}   {:>11}   {:>17}   {:>9}   {:>15}",
+            peak.0,
+            peak.1 / 1024,
+            after.0,
+            after.1 / 1024
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (fds_end, rss_end) = sample()?;
+    eprintln!(
+        "end     {:>11}   {:>17}   {fds_end:>9}   {:>15}",
+        "",
+        "",
+        rss_end / 1024
+    );
+    if fds_end > fds_start + 5 {
+        return Err(format!(
+            "fds: {fds_start} before, {fds_end} after {cycles} cycles"
+        ));
+    }
+    let allowed = rss_first_cycle + rss_first_cycle / 4 + (4 << 20);
+    if rss_end > allowed {
+        return Err(format!(
+            "RSS grew from {} KiB after the first cycle to {} KiB after {cycles}",
+            rss_first_cycle / 1024,
+            rss_end / 1024
+        ));
+    }
+    let _ = after;
+    Ok(vec![
+        ("cycles".into(), cycles.to_string()),
+        ("conns".into(), n.to_string()),
+        ("fds_start".into(), fds_start.to_string()),
+        ("fds_peak".into(), fds_peak.to_string()),
+        ("fds_end".into(), fds_end.to_string()),
+        ("rss_start_kib".into(), (rss_start / 1024).to_string()),
+        (
+            "rss_first_cycle_kib".into(),
+            (rss_first_cycle / 1024).to_string(),
+        ),
+        ("rss_peak_kib".into(), (rss_peak / 1024).to_string()),
+        ("rss_end_kib".into(), (rss_end / 1024).to_string()),
+        ("errors".into(), "0".into()),
+    ])
+}
 
 async fn connect(opts: &Opts) -> Res<Vec<(String, String)>> {
     let pid = opts
