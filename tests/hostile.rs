@@ -481,3 +481,67 @@ fn heartbeat_drops_a_silent_peer_within_two_intervals() {
     assert!(took < Duration::from_millis(600), "{took:?}");
     server.join().unwrap();
 }
+
+/// A connection reset in the middle of a message: `error` (ECONNRESET), then close
+/// 1006. A peer that goes away between messages gets 1006 alone, as in ws.
+#[test]
+fn a_reset_mid_message_is_an_error_then_1006() {
+    use nodews::ServerOptions;
+    let (wss, port) = support::server(ServerOptions::default());
+    let log = Log::new();
+    let l = log.clone();
+    wss.on("connection", move |ws: WebSocket| {
+        let (l1, l2) = (l.clone(), l.clone());
+        ws.on("error", move |e: Error| {
+            l1.push(format!("error {}", e.code()))
+        });
+        ws.on("close", move |code: u16| l2.push(format!("close {code}")));
+    });
+    let reset = |tcp: TcpStream| {
+        // SO_LINGER 0: closing sends RST instead of FIN.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            tcp.set_nonblocking(true).unwrap();
+            let tcp = tokio::net::TcpStream::from_std(tcp).unwrap();
+            tcp.set_zero_linger().unwrap();
+            drop(tcp);
+        });
+    };
+
+    // Mid-message: a frame header announcing 1,000 bytes, then 10 of them, then RST.
+    let mut peer = support::raw_client(port);
+    let mut frame = vec![0x82, 0x80 | 126, 0x03, 0xE8, 1, 2, 3, 4];
+    frame.extend_from_slice(&[0u8; 10]);
+    peer.write_all(&frame).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    reset(peer);
+    assert_eq!(
+        log.wait_for("error and close", |e| e.len() == 2),
+        vec!["error ECONNRESET", "close 1006"]
+    );
+
+    // Between messages: 1006 alone.
+    let log2 = Log::new();
+    let l = log2.clone();
+    wss.remove_all_listeners(Some("connection"));
+    wss.on("connection", move |ws: WebSocket| {
+        let (l1, l2) = (l.clone(), l.clone());
+        ws.on("error", move |e: Error| {
+            l1.push(format!("error {}", e.code()))
+        });
+        ws.on("close", move |code: u16| l2.push(format!("close {code}")));
+    });
+    let peer = support::raw_client(port);
+    std::thread::sleep(Duration::from_millis(100));
+    reset(peer);
+    assert_eq!(
+        log2.wait_for("close", |e| !e.is_empty()),
+        vec!["close 1006"]
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(log2.entries(), vec!["close 1006"]);
+    wss.close();
+}

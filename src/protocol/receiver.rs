@@ -66,6 +66,11 @@ struct Fragments {
 }
 
 impl Receiver {
+    /// Part of a frame or of a fragmented message has arrived, not all of it.
+    pub(crate) fn mid_message(&self) -> bool {
+        self.frame.is_some() || self.fragments.is_some()
+    }
+
     pub(crate) fn new(is_server: bool, max_payload: usize) -> Receiver {
         Receiver {
             expect_masked: is_server,

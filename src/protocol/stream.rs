@@ -94,6 +94,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> FrameStream<S> {
         }
     }
 
+    /// The peer is in the middle of a message: part of it has arrived.
+    pub(crate) fn mid_message(&self) -> bool {
+        !self.read_buf.is_empty() || self.receiver.mid_message()
+    }
+
     /// Which end of the connection this is.
     pub(crate) fn role(&self) -> Role {
         self.role

@@ -51,8 +51,10 @@ const READ_BUDGET: usize = 64;
 enum End {
     /// TCP ended after a close frame was received.
     Clean,
-    /// TCP ended (or failed) without a close frame.
+    /// TCP ended without a close frame.
     Dropped,
+    /// The connection was reset in the middle of a message: `error`, then 1006.
+    Broken(Error),
     /// The peer broke the protocol: `error`, a close frame with the status, 1006.
     Failed(Error),
     /// `terminate()`, or the close timeout.
@@ -184,7 +186,17 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
                     }
                     Poll::Ready(Some(Err(ReadError::Io(error)))) => {
                         log::debug!("read failed: {error}");
-                        return Poll::Ready(End::Dropped);
+                        // A connection reset in the middle of a message lost data:
+                        // say so (`error`, then 1006). A peer that just goes away
+                        // between messages gets 1006 alone, as in ws.
+                        let lost_data = error.kind() == std::io::ErrorKind::ConnectionReset
+                            && self.close_received.is_none()
+                            && self.stream.mid_message();
+                        return Poll::Ready(if lost_data {
+                            End::Broken(Error::io("read", error))
+                        } else {
+                            End::Dropped
+                        });
                     }
                     Poll::Ready(None) => {
                         return Poll::Ready(if self.close_received.is_some() {
@@ -424,6 +436,10 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
         let (code, reason) = match end {
             End::Clean => self.close_received.clone().unwrap_or((1005, String::new())),
             End::Dropped | End::Destroyed => {
+                self.close_received.clone().unwrap_or((1006, String::new()))
+            }
+            End::Broken(error) => {
+                self.socket.emit_error(error);
                 self.close_received.clone().unwrap_or((1006, String::new()))
             }
             End::Failed(error) => {
