@@ -1,30 +1,72 @@
-//! One WebSocket frame on the wire (RFC 6455 §5.2): its header, read and written with
-//! tungstenite's [`FrameHeader`], and the masking of its payload.
+//! One WebSocket frame on the wire (RFC 6455 §5.2): its header, parsed into and
+//! written from tungstenite's [`FrameHeader`] type, and the masking of its payload.
 //!
-//! Only the header layout is tungstenite's; what a frame means (which bits and
-//! opcodes are allowed, how long it may be, how frames make a message) is decided by
-//! the [receiver](super::receiver) and the [sender](super::sender).
-
-use std::io::Cursor;
+//! Only the header type is tungstenite's: the bytes are read and written here,
+//! straight from and into memory (tungstenite's own `parse` and `format` go through
+//! `io::Read`/`io::Write` and cost several times as much per frame). What a frame
+//! means (which bits and opcodes are allowed, how long it may be, how frames make a
+//! message) is decided by the [receiver](super::receiver) and the
+//! [stream](super::stream).
 
 pub(crate) use tungstenite::protocol::frame::FrameHeader;
 pub(crate) use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
 
 /// A frame header read off the front of `buf`: the header, its payload length, and
 /// how many bytes the header took. `Ok(None)`: the header has not fully arrived.
-/// `Err(opcode)`: the frame uses a reserved opcode.
+/// `Err(opcode)`: the frame uses a reserved opcode (reported once the whole header
+/// has arrived, as tungstenite's parser does).
 pub(crate) fn parse_header(buf: &[u8]) -> Result<Option<(FrameHeader, u64, usize)>, u8> {
-    let mut cursor = Cursor::new(buf);
-    match FrameHeader::parse(&mut cursor) {
-        Ok(Some((header, length))) => Ok(Some((header, length, cursor.position() as usize))),
-        Ok(None) => Ok(None),
-        // The only error a header in memory can have: a reserved opcode.
-        Err(_) => Err(buf[0] & 0x0F),
-    }
+    let [first, second, ..] = *buf else {
+        return Ok(None);
+    };
+    let (length, mut header_len) = match second & 0x7F {
+        126 => match buf.get(2..4) {
+            Some(&[a, b]) => (u64::from(u16::from_be_bytes([a, b])), 4),
+            _ => return Ok(None),
+        },
+        127 => match buf.get(2..10).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+            Some(bytes) => (u64::from_be_bytes(bytes), 10),
+            None => return Ok(None),
+        },
+        short => (u64::from(short), 2),
+    };
+    let mask = if second & 0x80 != 0 {
+        match buf
+            .get(header_len..header_len + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        {
+            Some(mask) => {
+                header_len += 4;
+                Some(mask)
+            }
+            None => return Ok(None),
+        }
+    } else {
+        None
+    };
+    let opcode = match first & 0x0F {
+        0 => OpCode::Data(Data::Continue),
+        1 => OpCode::Data(Data::Text),
+        2 => OpCode::Data(Data::Binary),
+        8 => OpCode::Control(Control::Close),
+        9 => OpCode::Control(Control::Ping),
+        10 => OpCode::Control(Control::Pong),
+        reserved => return Err(reserved),
+    };
+    let header = FrameHeader {
+        is_final: first & 0x80 != 0,
+        rsv1: first & 0x40 != 0,
+        rsv2: first & 0x20 != 0,
+        rsv3: first & 0x10 != 0,
+        opcode,
+        mask,
+    };
+    Ok(Some((header, length, header_len)))
 }
 
 /// Appends one frame to `out`: the header, then the payload, masked with `mask` if
-/// given (clients mask every frame they send; servers never do).
+/// given (clients mask every frame they send; servers never do). The length takes
+/// the shortest of its three forms (RFC 6455 §5.2: 7 bits, 16 or 64).
 pub(crate) fn encode(
     out: &mut Vec<u8>,
     opcode: OpCode,
@@ -32,17 +74,28 @@ pub(crate) fn encode(
     payload: &[u8],
     mask: Option<[u8; 4]>,
 ) {
-    let header = FrameHeader {
-        is_final,
-        opcode,
-        mask,
-        ..FrameHeader::default()
-    };
-    let length = payload.len() as u64;
-    out.reserve(header.len(length) + payload.len());
-    header
-        .format(length, out)
-        .expect("writing to a Vec cannot fail");
+    let len = payload.len();
+    let mut header = [0u8; 14];
+    header[0] = u8::from(opcode) | if is_final { 0x80 } else { 0 };
+    let mask_bit = if mask.is_some() { 0x80 } else { 0 };
+    let mut header_len = 2;
+    if len < 126 {
+        header[1] = mask_bit | len as u8;
+    } else if len <= usize::from(u16::MAX) {
+        header[1] = mask_bit | 126;
+        header[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+        header_len = 4;
+    } else {
+        header[1] = mask_bit | 127;
+        header[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+        header_len = 10;
+    }
+    if let Some(mask) = mask {
+        header[header_len..header_len + 4].copy_from_slice(&mask);
+        header_len += 4;
+    }
+    out.reserve(header_len + len);
+    out.extend_from_slice(&header[..header_len]);
     let start = out.len();
     out.extend_from_slice(payload);
     if let Some(mask) = mask {
@@ -114,6 +167,67 @@ mod tests {
             let mut body = out[header_len..].to_vec();
             apply_mask(&mut body, [1, 2, 3, 4], 0);
             assert_eq!(body, payload);
+        }
+    }
+
+    /// Our header code against tungstenite's `parse` and `format`, byte for byte:
+    /// every opcode, FIN and RSV bit, each length form at its edges, masked or not,
+    /// and every truncation of each header.
+    #[test]
+    fn headers_match_tungstenite() {
+        use std::io::Cursor;
+        let lengths = [
+            0u64,
+            1,
+            125,
+            126,
+            127,
+            65535,
+            65536,
+            (1 << 53) - 1,
+            u64::MAX,
+        ];
+        for code in 0u8..16 {
+            for bits in 0u8..16 {
+                for &length in &lengths {
+                    for mask in [None, Some([1, 2, 3, 4])] {
+                        let header = FrameHeader {
+                            is_final: bits & 8 != 0,
+                            rsv1: bits & 4 != 0,
+                            rsv2: bits & 2 != 0,
+                            rsv3: bits & 1 != 0,
+                            opcode: OpCode::from(code),
+                            mask,
+                        };
+                        let mut bytes = Vec::new();
+                        header.format(length, &mut bytes).unwrap();
+                        for cut in 0..=bytes.len() {
+                            let theirs = FrameHeader::parse(&mut Cursor::new(&bytes[..cut]));
+                            let ours = parse_header(&bytes[..cut]);
+                            match (theirs, ours) {
+                                (Ok(None), Ok(None)) => {}
+                                (Ok(Some((h, l))), Ok(Some((oh, ol, n)))) => {
+                                    assert_eq!((h, l, cut), (oh, ol, n));
+                                }
+                                (Err(_), Err(op)) => assert_eq!(op, code),
+                                (t, o) => panic!("{bytes:?}[..{cut}]: {t:?} vs {o:?}"),
+                            }
+                        }
+                        let is_plain = !(header.rsv1 || header.rsv2 || header.rsv3);
+                        let reserved = matches!(
+                            header.opcode,
+                            OpCode::Data(Data::Reserved(_)) | OpCode::Control(Control::Reserved(_))
+                        );
+                        if is_plain && !reserved && length <= 65536 {
+                            let payload = vec![0u8; length as usize];
+                            let mut out = Vec::new();
+                            encode(&mut out, header.opcode, header.is_final, &payload, mask);
+                            assert_eq!(&out[..bytes.len()], &bytes[..], "{header:?} {length}");
+                            assert_eq!(out.len(), bytes.len() + payload.len());
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -4,7 +4,7 @@
 //!
 //! | file | role | ws |
 //! |---|---|---|
-//! | `frame.rs` | a frame's header (tungstenite's `FrameHeader`), masking, encoding | `sender.js` (`frame`) |
+//! | `frame.rs` | a frame's header (parsed into tungstenite's `FrameHeader`), masking, encoding | `sender.js` (`frame`) |
 //! | `receiver.rs` | bytes -> checked frames -> messages, UTF-8 checked as it arrives | `receiver.js` |
 //! | `stream.rs` | the connection's socket, read and write buffers; frames out | `sender.js`, the socket |
 //! | `close.rs` | close codes and close payloads | `validation.js` |
