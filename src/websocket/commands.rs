@@ -79,8 +79,16 @@ impl CommandQueue {
         if self.closed.load(Ordering::Acquire) {
             return Err(command);
         }
-        self.queue.lock().push_back(command);
-        self.task.wake();
+        let mut queue = self.queue.lock();
+        let was_empty = queue.is_empty();
+        queue.push_back(command);
+        drop(queue);
+        // Only the first command of a batch wakes the task: a task that has been woken
+        // takes commands until it finds the queue empty, so it also takes those pushed
+        // after the wake-up (and a push that finds the queue empty wakes it again).
+        if was_empty {
+            self.task.wake();
+        }
         Ok(())
     }
 
