@@ -5,7 +5,7 @@
 //! Below both the handle (`websocket/mod.rs`, which submits) and the task
 //! (`connection.rs`, which applies), so neither needs the other's internals.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
@@ -32,35 +32,25 @@ pub(crate) enum Command {
 }
 
 thread_local! {
-    /// Commands from the listeners of the socket being dispatched on this thread.
-    /// A listener's `ws.send(..)` lands here instead of in the cross-thread queue, and
-    /// is applied right after the listener returns: no channel, no self-wake.
-    static LOCAL_OUTBOX: RefCell<LocalOutbox> = const { RefCell::new(LocalOutbox { owner: 0, commands: Vec::new() }) };
-}
-
-struct LocalOutbox {
-    /// The dispatching socket (the address of its queue), 0 for none.
-    owner: usize,
-    commands: Vec<Command>,
+    /// The socket being dispatched on this thread (the address of its queue), 0 for
+    /// none. A `Cell` of its own, read first: a send to another socket touches
+    /// nothing else here.
+    static OUTBOX_OWNER: Cell<usize> = const { Cell::new(0) };
+    /// Commands from the listeners of that socket. A listener's `ws.send(..)` lands
+    /// here instead of in the cross-thread queue, and is applied right after the
+    /// listener returns: no channel, no lock, no self-wake.
+    static OUTBOX: RefCell<Vec<Command>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Hands a command to the socket's task: directly when called from one of that
 /// socket's own listeners, else through its queue. `Err` gives it back if the socket
 /// is gone.
 pub(crate) fn submit(queue: &CommandQueue, command: Command) -> Result<(), Command> {
-    let id = queue as *const CommandQueue as usize;
-    let command = LOCAL_OUTBOX.with(|outbox| {
-        let mut outbox = outbox.borrow_mut();
-        if outbox.owner == id {
-            outbox.commands.push(command);
-            None
-        } else {
-            Some(command)
-        }
-    });
-    match command {
-        None => Ok(()),
-        Some(command) => queue.push(command),
+    if OUTBOX_OWNER.get() == queue as *const CommandQueue as usize {
+        OUTBOX.with_borrow_mut(|commands| commands.push(command));
+        Ok(())
+    } else {
+        queue.push(command)
     }
 }
 
@@ -121,15 +111,20 @@ impl CommandQueue {
 }
 
 /// Runs `emit` (a socket's listeners) with that socket's commands collected in this
-/// thread's outbox; returns them in order, for the task to apply.
+/// thread's outbox; returns them in order, for the task to apply (empty, without
+/// touching the outbox, when the listeners queued nothing).
 pub(crate) fn run_as_owner(queue: &CommandQueue, emit: impl FnOnce()) -> Vec<Command> {
-    let id = queue as *const CommandQueue as usize;
-    let outer = LOCAL_OUTBOX.with(|o| std::mem::replace(&mut o.borrow_mut().owner, id));
+    let outer = OUTBOX_OWNER.replace(queue as *const CommandQueue as usize);
     emit();
-    LOCAL_OUTBOX.with(|o| {
-        let mut o = o.borrow_mut();
-        o.owner = outer;
-        std::mem::take(&mut o.commands)
+    OUTBOX_OWNER.set(outer);
+    // Taken out while they are applied: a send callback run then may queue commands
+    // for an outer socket being dispatched.
+    OUTBOX.with_borrow_mut(|commands| {
+        if commands.is_empty() {
+            Vec::new()
+        } else {
+            std::mem::take(commands)
+        }
     })
 }
 
@@ -137,10 +132,12 @@ pub(crate) fn run_as_owner(queue: &CommandQueue, emit: impl FnOnce()) -> Vec<Com
 /// its allocation.
 pub(crate) fn give_back(commands: Vec<Command>) {
     debug_assert!(commands.is_empty());
-    LOCAL_OUTBOX.with(|o| {
-        let mut o = o.borrow_mut();
-        if o.commands.capacity() == 0 {
-            o.commands = commands;
+    if commands.capacity() == 0 {
+        return;
+    }
+    OUTBOX.with_borrow_mut(|spare| {
+        if spare.capacity() == 0 {
+            *spare = commands;
         }
     });
 }

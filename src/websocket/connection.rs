@@ -273,6 +273,9 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
         let socket = &self.socket;
         let mut commands =
             commands::run_as_owner(&socket.inner.commands, || socket.emit(index, args));
+        if commands.is_empty() {
+            return None;
+        }
         let mut end = None;
         for command in commands.drain(..) {
             if end.is_none() {
