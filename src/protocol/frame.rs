@@ -106,16 +106,25 @@ pub(crate) fn encode(
 /// XORs `buf` with the masking key (RFC 6455 §5.3). `offset` is where `buf` starts
 /// within the payload, so a payload can be unmasked piece by piece as it arrives.
 pub(crate) fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
-    // The key rotated to `offset`, repeated to eight bytes: the loop below then XORs
-    // a machine word at a time (the compiler vectorises it) with no unsafe code.
-    let key: [u8; 8] = std::array::from_fn(|i| mask[(offset + i) & 3]);
-    let word = u64::from_ne_bytes(key);
-    let mut chunks = buf.chunks_exact_mut(8);
+    // The key rotated to `offset` (little-endian: byte i of the word is the key byte
+    // for position i), repeated to sixteen bytes: the loop below then XORs sixteen
+    // bytes at a time with no unsafe code.
+    let key = u32::from_le_bytes(mask).rotate_right(8 * (offset % 4) as u32);
+    let word = u128::from(key) * 0x0000_0001_0000_0001_0000_0001_0000_0001;
+    let mut chunks = buf.chunks_exact_mut(16);
     for chunk in &mut chunks {
-        let bytes: &mut [u8; 8] = chunk.try_into().expect("chunks of eight");
-        *bytes = (u64::from_ne_bytes(*bytes) ^ word).to_ne_bytes();
+        let bytes: &mut [u8; 16] = chunk.try_into().expect("chunks of sixteen");
+        *bytes = (u128::from_le_bytes(*bytes) ^ word).to_le_bytes();
     }
-    for (byte, k) in chunks.into_remainder().iter_mut().zip(key) {
+    let rest = chunks.into_remainder();
+    let rest = match rest.split_first_chunk_mut::<8>() {
+        Some((eight, tail)) => {
+            *eight = (u64::from_le_bytes(*eight) ^ word as u64).to_le_bytes();
+            tail
+        }
+        None => rest,
+    };
+    for (byte, k) in rest.iter_mut().zip(word.to_le_bytes()) {
         *byte ^= k;
     }
 }
@@ -146,6 +155,25 @@ mod tests {
         apply_mask(b, mask, 3);
         apply_mask(c, mask, 32);
         assert_eq!(pieces, whole);
+    }
+
+    #[test]
+    fn mask_matches_the_rfc_definition() {
+        let mask = [0xA1, 0xB2, 0xC3, 0xD4];
+        for offset in 0..8 {
+            for len in 0..50 {
+                let data: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(37)).collect();
+                let mut masked = data.clone();
+                apply_mask(&mut masked, mask, offset);
+                for (i, (&m, &d)) in masked.iter().zip(&data).enumerate() {
+                    assert_eq!(
+                        m,
+                        d ^ mask[(offset + i) % 4],
+                        "offset {offset} len {len} at {i}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
