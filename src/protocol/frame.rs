@@ -75,27 +75,22 @@ pub(crate) fn encode(
     mask: Option<[u8; 4]>,
 ) {
     let len = payload.len();
-    let mut header = [0u8; 14];
-    header[0] = u8::from(opcode) | if is_final { 0x80 } else { 0 };
+    let first = u8::from(opcode) | if is_final { 0x80 } else { 0 };
     let mask_bit = if mask.is_some() { 0x80 } else { 0 };
-    let mut header_len = 2;
+    // Header pieces of fixed sizes: each is a plain store, not a memcpy call.
+    out.reserve(14 + len);
     if len < 126 {
-        header[1] = mask_bit | len as u8;
-    } else if len <= usize::from(u16::MAX) {
-        header[1] = mask_bit | 126;
-        header[2..4].copy_from_slice(&(len as u16).to_be_bytes());
-        header_len = 4;
+        out.extend_from_slice(&[first, mask_bit | len as u8]);
+    } else if let Ok(short) = u16::try_from(len) {
+        let [high, low] = short.to_be_bytes();
+        out.extend_from_slice(&[first, mask_bit | 126, high, low]);
     } else {
-        header[1] = mask_bit | 127;
-        header[2..10].copy_from_slice(&(len as u64).to_be_bytes());
-        header_len = 10;
+        out.extend_from_slice(&[first, mask_bit | 127]);
+        out.extend_from_slice(&(len as u64).to_be_bytes());
     }
     if let Some(mask) = mask {
-        header[header_len..header_len + 4].copy_from_slice(&mask);
-        header_len += 4;
+        out.extend_from_slice(&mask);
     }
-    out.reserve(header_len + len);
-    out.extend_from_slice(&header[..header_len]);
     let start = out.len();
     out.extend_from_slice(payload);
     if let Some(mask) = mask {
