@@ -161,6 +161,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> FrameStream<S> {
     pub(crate) fn send(&mut self, frame: Outgoing<'_>) {
         if self.write_buf.capacity() == 0 {
             self.write_buf = SPARE_WRITE.with(|spare| std::mem::take(&mut *spare.borrow_mut()));
+        } else if self.written > 0 && self.written >= self.write_buf.len() - self.written {
+            // A peer that reads, but slower than we write, never lets the buffer drain
+            // completely: drop the part already written once it is at least as large
+            // as the rest (each byte is moved at most once on average), so the buffer
+            // holds at most about twice what is still owed.
+            self.write_buf.drain(..self.written);
+            self.written = 0;
         }
         let close_payload;
         let (opcode, fin, payload) = match frame {

@@ -355,34 +355,29 @@ impl WebSocketServer {
                 return socket.respond(500, "", &[]);
             }
         };
+        // As ws: the socket is in `wss.clients` before its 101 goes out, so a
+        // message the client sends right after it cannot be broadcast past it.
+        let ws = WebSocket::from_parts(String::new(), WebSocket::OPEN);
+        ws.set_protocol(accepted.protocol.clone().unwrap_or_default());
+        let membership = self.inner.options.client_tracking.then(|| Membership {
+            id: self.inner.clients.insert(ws.clone()),
+            server: self.clone(),
+        });
         let server = self.clone();
         socket.accept(
             response,
             Box::new(move |upgraded| {
                 Box::pin(async move {
                     let (io, early) = Stream::from_upgraded(upgraded);
+                    let max_payload = server.inner.options.max_payload;
+                    let stream =
+                        FrameStream::new(io, Role::Server, max_payload, BytesMut::from(&early[..]));
                     server
-                        .run_upgraded(io, early, request, accepted, callback)
+                        .on_upgraded(ws, membership, stream, request, callback)
                         .await
                 })
             }),
         );
-    }
-
-    /// Runs an upgraded connection. `early` holds bytes the client sent right after
-    /// its request, which hyper read along with it.
-    async fn run_upgraded(
-        &self,
-        io: Stream,
-        early: Vec<u8>,
-        request: Request,
-        accepted: Accepted,
-        callback: Option<OnSocket>,
-    ) {
-        let max_payload = self.inner.options.max_payload;
-        let stream = FrameStream::new(io, Role::Server, max_payload, BytesMut::from(&early[..]));
-        self.on_upgraded(stream, request, accepted.protocol, callback)
-            .await;
     }
 
     /// The checks of ws's `handleUpgrade`, with its statuses and messages.
@@ -521,16 +516,13 @@ impl WebSocketServer {
     /// A connection passed the handshake: make the socket, emit `connection`, run it.
     async fn on_upgraded(
         &self,
+        socket: WebSocket,
+        membership: Option<Membership>,
         stream: FrameStream<Stream>,
         request: Request,
-        protocol: Option<String>,
         callback: Option<OnSocket>,
     ) {
-        let socket = WebSocket::from_parts(String::new(), WebSocket::OPEN);
-        socket.set_protocol(protocol.unwrap_or_default());
         let alive = KeepAlive::new();
-        let tracking = self.inner.options.client_tracking;
-        let client_id = tracking.then(|| self.inner.clients.insert(socket.clone()));
         // The socket's reading starts only after the `connection` listeners (or the
         // `handle_upgrade` callback) return, so listeners they add see the first message.
         let panicked = match callback {
@@ -568,15 +560,8 @@ impl WebSocketServer {
             },
             alive,
         );
-        let server = self.clone();
-        crate::runtime::spawn(connection.run(move || async move {
-            if let Some(id) = client_id {
-                let remaining = server.inner.clients.remove(id);
-                if remaining == 0 && *server.inner.state.lock() == State::Closing {
-                    server.emit_close().await;
-                }
-            }
-        }));
+        // The socket leaves `wss.clients` when its connection has ended.
+        crate::runtime::spawn(connection.run(move || async move { drop(membership) }));
     }
 
     /// Calls the listeners of a server event once the creating code has returned to
@@ -808,6 +793,24 @@ fn parse_protocols(header: &str) -> Option<Vec<String>> {
         protocols.push(p.to_string());
     }
     Some(protocols)
+}
+
+/// A socket's place in `wss.clients`, taken before its 101 is written: it leaves the
+/// set when this is dropped, at the end of the connection, or at once if the upgrade
+/// never completes. The last to leave a closing server lets it emit `close`.
+struct Membership {
+    server: WebSocketServer,
+    id: u64,
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        let remaining = self.server.inner.clients.remove(self.id);
+        if remaining == 0 && *self.server.inner.state.lock() == State::Closing {
+            let server = self.server.clone();
+            crate::runtime::spawn(async move { server.emit_close().await });
+        }
+    }
 }
 
 impl crate::http::UpgradeTarget for WebSocketServer {
