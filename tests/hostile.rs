@@ -350,7 +350,7 @@ fn sends_past_max_buffered_amount_fail_the_socket_with_1008() {
 }
 
 /// Slowloris: a connection that sends nothing, and one that sends its upgrade request
-/// a byte at a time, are dropped when the headers timeout passes; healthy clients on
+/// a byte at a time, are dropped when the headers timeout passes; 100 healthy clients on
 /// the same server keep echoing meanwhile.
 #[test]
 fn slowloris_is_dropped_at_the_headers_timeout() {
@@ -383,7 +383,7 @@ fn slowloris_is_dropped_at_the_headers_timeout() {
         }
         panic!("the whole request went through, byte by byte");
     });
-    let healthy: Vec<_> = (0..10).map(|_| canary(port)).collect();
+    let healthy: Vec<_> = (0..100).map(|_| canary(port)).collect();
     for (i, c) in healthy.iter().enumerate() {
         still_echoes(c, &format!("slowloris {i}"));
     }
@@ -554,5 +554,66 @@ fn a_reset_mid_message_is_an_error_then_1006() {
     );
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(log2.entries(), vec!["close 1006"]);
+    wss.close();
+}
+
+/// A peer's close frame with a code that may not be sent (1005, 999, 5000): ws's
+/// `error` (WS_ERR_INVALID_CLOSE_CODE), a close frame with 1002 to the peer, `close`
+/// 1006 here; RSV2 or RSV3 set: WS_ERR_UNEXPECTED_RSV_2_3. A canary keeps echoing.
+#[test]
+fn invalid_close_codes_and_rsv_bits_are_errors_with_ws_codes() {
+    use nodews::ServerOptions;
+    let (wss, port) = support::server(ServerOptions::default());
+    let log = Log::new();
+    let l = log.clone();
+    wss.on("connection", move |ws: WebSocket| {
+        let (l1, l2) = (l.clone(), l.clone());
+        ws.on("message", |ws: WebSocket, data: Message| ws.send(data));
+        ws.on("error", move |e: Error| {
+            l1.push(format!("error {}", e.code()))
+        });
+        ws.on("close", move |code: u16| l2.push(format!("close {code}")));
+    });
+    let canary = canary(port);
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        (
+            "1005",
+            1005u16.to_be_bytes().to_vec(),
+            "WS_ERR_INVALID_CLOSE_CODE",
+        ),
+        (
+            "999",
+            999u16.to_be_bytes().to_vec(),
+            "WS_ERR_INVALID_CLOSE_CODE",
+        ),
+        (
+            "5000",
+            5000u16.to_be_bytes().to_vec(),
+            "WS_ERR_INVALID_CLOSE_CODE",
+        ),
+        ("rsv2", Vec::new(), "WS_ERR_UNEXPECTED_RSV_2_3"),
+    ];
+    for (name, payload, code) in cases {
+        let before = log.entries().len();
+        let mut peer = support::raw_client(port);
+        let first_byte = if name == "rsv2" { 0xA1 } else { 0x88 };
+        peer.write_all(&support::client_frame(first_byte, &payload))
+            .unwrap();
+        let answer = support::read_frame(&mut peer);
+        assert_eq!(
+            answer,
+            Some((0x8, 1002u16.to_be_bytes().to_vec())),
+            "{name}: the peer gets close 1002"
+        );
+        let entries = log.wait_for(name, |e| e.len() == before + 2);
+        assert_eq!(
+            entries[before..],
+            [format!("error {code}"), "close 1006".to_string()],
+            "{name}"
+        );
+        still_echoes(&canary, name);
+    }
+    canary.0.close();
+    support::wait_closed(&canary.0);
     wss.close();
 }
