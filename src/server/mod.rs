@@ -523,6 +523,13 @@ impl WebSocketServer {
         callback: Option<OnSocket>,
     ) {
         let alive = KeepAlive::new();
+        log::debug!(
+            "WebSocket connection from {} to {}",
+            request
+                .remote_address()
+                .map_or_else(|| "?".to_string(), |a| a.to_string()),
+            request.url()
+        );
         // The socket's reading starts only after the `connection` listeners (or the
         // `handle_upgrade` callback) return, so listeners they add see the first message.
         let panicked = match callback {

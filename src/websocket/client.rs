@@ -218,6 +218,7 @@ async fn connect(
         Ok((stream, response)) => {
             socket.set_ready_state(WebSocket::OPEN);
             socket.emit(UPGRADE_EVENT, &[&response]);
+            log::debug!("WebSocket connected to {}", socket.url());
             socket.emit(OPEN_EVENT, &[]);
             // A task of its own, so the handshake's state is freed now.
             let connection = Connection::new(

@@ -481,6 +481,14 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
             }
         }
 
+        log::debug!(
+            "WebSocket {} closed: {code}{}",
+            match self.socket.url() {
+                "" => "(server side)",
+                url => url,
+            },
+            if was_clean { "" } else { " (not clean)" }
+        );
         self.socket.emit(CLOSE_EVENT, &[&code, &reason]);
         self.socket.finish_closed();
     }
