@@ -86,7 +86,9 @@ pub use http::https;
 pub use http::request::{Headers, Request, Response};
 pub use protocol::close::is_valid_status_code;
 pub use protocol::message::{Bytes, Message};
-pub use runtime::timers::{Timeout, clear_interval, clear_timeout, set_interval, set_timeout};
+pub use runtime::timers::{
+    Timeout, clear_interval, clear_timeout, set_interval, set_interval_with, set_timeout,
+};
 pub use runtime::{release_events, run};
 pub use server::WebSocketServer;
 pub use server::clients::{Clients, IntoIter as ClientsIter};

@@ -379,3 +379,57 @@ fn every_response_method_works_inside_a_request_listener() {
     server.close();
     server.wait_close();
 }
+
+/// Node's header calls (`setHeader` with an array, `appendHeader`, `removeHeader`,
+/// `hasHeader`, `getHeader`, `statusCode`/`statusMessage`), against Node's own http
+/// server doing the same: the same status line and the same header lines.
+#[test]
+fn response_headers_as_node_writes_them() {
+    let server = http::create_server(|_req, res| {
+        res.set_header_values("Set-Cookie", &["a=1", "b=2"]);
+        res.append_header("Set-Cookie", "c=3");
+        res.set_header("X-Removed", "gone");
+        res.remove_header("x-removed");
+        res.set_header("X-Has", &res.has_header("set-cookie").to_string());
+        let got = res.get_header("x-has").unwrap_or_default();
+        res.set_header("X-Get", &got);
+        res.set_status(418).set_status_message("Short and stout");
+        assert_eq!(res.status_code(), 418);
+        res.end("teapot");
+    });
+    let port = listen(&server);
+    nodews::release_events();
+    let mut node = support::node("headers_server.js", &[], &[]);
+    let node_port: u16 = support::lines_of(&mut node).wait_for("node's port", |e| !e.is_empty())[0]
+        .parse()
+        .unwrap();
+    let ask = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let relevant = |answer: &str| -> Vec<String> {
+        let mut lines = answer.lines();
+        let mut out = vec![lines.next().unwrap_or_default().to_string()];
+        out.extend(
+            lines
+                .map(|l| l.to_ascii_lowercase())
+                .filter(|l| l.starts_with("set-cookie") || l.starts_with("x-")),
+        );
+        out
+    };
+    let ours = relevant(&raw_exchange(port, ask));
+    let nodes = relevant(&raw_exchange(node_port, ask));
+    let _ = node.kill();
+    let _ = node.wait();
+    assert_eq!(ours, nodes);
+    assert_eq!(
+        ours,
+        vec![
+            "HTTP/1.1 418 Short and stout",
+            "set-cookie: a=1",
+            "set-cookie: b=2",
+            "set-cookie: c=3",
+            "x-has: true",
+            "x-get: true"
+        ]
+    );
+    server.close();
+    server.wait_close();
+}

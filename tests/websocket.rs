@@ -867,3 +867,40 @@ mod registry {
         support::wait_closed(&ws);
     }
 }
+
+/// `await Promise.all(sockets.map(opened))` in one line per socket: `wait_open` is
+/// `true` once open, `false` for a socket that closed without opening.
+#[test]
+fn wait_open_waits_for_open_or_for_failure() {
+    let (wss, port) = support::echo_server();
+    let sockets: Vec<WebSocket> = (0..3).map(|_| WebSocket::new(&url(port))).collect();
+    assert!(sockets.iter().all(|ws| ws.wait_open()));
+    assert!(sockets.iter().all(|ws| ws.ready_state() == WebSocket::OPEN));
+    for ws in &sockets {
+        ws.close();
+        support::wait_closed(ws);
+    }
+    // Nothing listens there: closes (1006) without opening.
+    let refused = WebSocket::new(&format!("ws://127.0.0.1:{}", support::free_port()));
+    refused.on("error", |_e: nodews::Error| {});
+    assert!(!refused.wait_open());
+    wss.close();
+}
+
+/// `const t = setInterval(() => { if (++n === 3) clearInterval(t) })`.
+#[test]
+fn an_interval_can_clear_itself() {
+    let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let t = ticks.clone();
+    let log = Log::new();
+    let l = log.clone();
+    nodews::set_interval_with(5, move |me| {
+        if t.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == 3 {
+            nodews::clear_interval(me);
+            l.push("cleared");
+        }
+    });
+    log.wait_contains("cleared");
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert_eq!(ticks.load(std::sync::atomic::Ordering::SeqCst), 3);
+}

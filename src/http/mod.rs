@@ -586,6 +586,8 @@ impl std::fmt::Debug for ServerResponse {
 
 struct ResponseState {
     status: u16,
+    /// `res.statusMessage`, when set (else the status's standard phrase).
+    status_message: Option<String>,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     answer: Option<oneshot::Sender<HttpResponse>>,
@@ -607,6 +609,11 @@ impl ResponseState {
             for (name, value) in &self.headers {
                 response = response.header(name.as_str(), value.as_str());
             }
+            if let Some(message) = self.status_message.take()
+                && let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(message)
+            {
+                response = response.extension(phrase);
+            }
             let response = response
                 .body(Full::new(Bytes::from(std::mem::take(&mut self.body))))
                 .unwrap_or_else(|e| {
@@ -624,6 +631,7 @@ impl ServerResponse {
         let res = ServerResponse {
             inner: Arc::new(Mutex::new(ResponseState {
                 status: 200,
+                status_message: None,
                 headers: Vec::new(),
                 body: Vec::new(),
                 answer: Some(tx),
@@ -666,6 +674,125 @@ impl ServerResponse {
         state.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         state.headers.push((name.to_string(), value.to_string()));
         drop(state);
+        self
+    }
+
+    /// `res.setHeader(name, [v1, v2])`: one header line per value (several
+    /// `Set-Cookie`s), replacing any earlier value of `name`.
+    ///
+    /// ```no_run
+    /// # let server = nodews::http::create_server(|_req, res| {
+    /// res.set_header_values("Set-Cookie", &["a=1", "b=2"]);
+    /// # });
+    /// ```
+    pub fn set_header_values(&self, name: &str, values: &[&str]) -> &Self {
+        let mut state = self.inner.lock();
+        state.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        for value in values {
+            state.headers.push((name.to_string(), value.to_string()));
+        }
+        drop(state);
+        self
+    }
+
+    /// `res.appendHeader(name, value)`: adds a line, keeping earlier values of `name`.
+    ///
+    /// ```no_run
+    /// # let server = nodews::http::create_server(|_req, res| {
+    /// res.append_header("Set-Cookie", "a=1").append_header("Set-Cookie", "b=2");
+    /// # });
+    /// ```
+    pub fn append_header(&self, name: &str, value: &str) -> &Self {
+        self.inner
+            .lock()
+            .headers
+            .push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// `res.getHeader(name)`: the value set for `name` (case-insensitive), several
+    /// values joined with `", "`; `None` if unset. See
+    /// [`get_header_values`](Self::get_header_values) for `Set-Cookie`.
+    ///
+    /// ```no_run
+    /// # let server = nodews::http::create_server(|_req, res| {
+    /// res.set_header("Content-Type", "text/plain");
+    /// assert_eq!(res.get_header("content-type").as_deref(), Some("text/plain"));
+    /// # });
+    /// ```
+    pub fn get_header(&self, name: &str) -> Option<String> {
+        let values = self.get_header_values(name);
+        (!values.is_empty()).then(|| values.join(", "))
+    }
+
+    /// Every value set for `name`, in order (Node's array for `Set-Cookie`).
+    ///
+    /// ```no_run
+    /// # let server = nodews::http::create_server(|_req, res| {
+    /// res.set_header_values("Set-Cookie", &["a=1", "b=2"]);
+    /// assert_eq!(res.get_header_values("set-cookie"), ["a=1", "b=2"]);
+    /// # });
+    /// ```
+    pub fn get_header_values(&self, name: &str) -> Vec<String> {
+        self.inner
+            .lock()
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// `res.hasHeader(name)`.
+    ///
+    /// ```no_run
+    /// # let server = nodews::http::create_server(|_req, res| {
+    /// assert!(!res.has_header("x-powered-by"));
+    /// # });
+    /// ```
+    pub fn has_header(&self, name: &str) -> bool {
+        self.inner
+            .lock()
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    }
+
+    /// `res.removeHeader(name)`.
+    ///
+    /// ```no_run
+    /// # let server = nodews::http::create_server(|_req, res| {
+    /// res.set_header("X-Debug", "1").remove_header("x-debug");
+    /// # });
+    /// ```
+    pub fn remove_header(&self, name: &str) -> &Self {
+        self.inner
+            .lock()
+            .headers
+            .retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self
+    }
+
+    /// `res.statusCode`: 200 until set.
+    ///
+    /// ```no_run
+    /// # let server = nodews::http::create_server(|_req, res| {
+    /// assert_eq!(res.status_code(), 200);
+    /// # });
+    /// ```
+    pub fn status_code(&self) -> u16 {
+        self.inner.lock().status
+    }
+
+    /// `res.statusMessage = text`: the reason phrase of the status line.
+    ///
+    /// ```no_run
+    /// # let server = nodews::http::create_server(|_req, res| {
+    /// res.set_status(418).set_status_message("I'm a teapot, really");
+    /// # });
+    /// ```
+    pub fn set_status_message(&self, message: &str) -> &Self {
+        self.inner.lock().status_message = Some(message.to_string());
         self
     }
 

@@ -243,37 +243,60 @@ pub(crate) fn assert_may_block(what: &str) {
     }
 }
 
-/// Set once an emitter has emitted `close`: what the `wait_close` methods block on.
+/// What blocking waits wait for: an emitter's `close` (and, for a client socket, its
+/// `open`). One mutex and condition variable per emitter, whatever is awaited.
 #[derive(Debug, Default)]
 pub(crate) struct ClosedLatch {
-    closed: Mutex<bool>,
+    /// Bit 1: opened; bit 2: closed.
+    state: Mutex<u8>,
     changed: Condvar,
 }
 
+const OPENED: u8 = 1;
+const CLOSED: u8 = 2;
+
 impl ClosedLatch {
+    /// `close` has been emitted.
     pub(crate) fn set(&self) {
-        *self.closed.lock() = true;
+        *self.state.lock() |= CLOSED;
         self.changed.notify_all();
     }
 
-    /// Blocks until set, or until `timeout`; `true` if set. Like `run()`, it first
-    /// starts this thread's pending events, and refuses to run inside a listener.
+    /// `open` has been emitted (or the socket was open from the start).
+    pub(crate) fn set_opened(&self) {
+        *self.state.lock() |= OPENED;
+        self.changed.notify_all();
+    }
+
+    /// Blocks until closed, or until `timeout`; `true` if closed. Like `run()`, it
+    /// first starts this thread's pending events, and refuses to run inside a listener.
     #[track_caller]
     pub(crate) fn wait(&self, what: &str, timeout: Option<std::time::Duration>) -> bool {
+        self.wait_for(what, CLOSED, timeout) & CLOSED != 0
+    }
+
+    /// Blocks until opened or closed, or until `timeout`; `true` if opened.
+    #[track_caller]
+    pub(crate) fn wait_opened(&self, what: &str, timeout: Option<std::time::Duration>) -> bool {
+        self.wait_for(what, OPENED | CLOSED, timeout) & OPENED != 0
+    }
+
+    #[track_caller]
+    fn wait_for(&self, what: &str, any: u8, timeout: Option<std::time::Duration>) -> u8 {
         assert_may_block(what);
         release_events();
         let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
-        let mut closed = self.closed.lock();
-        while !*closed {
+        let mut state = self.state.lock();
+        while *state & any == 0 {
             match deadline {
                 Some(d) => {
-                    if self.changed.wait_until(&mut closed, d).timed_out() {
-                        return *closed;
+                    if self.changed.wait_until(&mut state, d).timed_out() {
+                        break;
                     }
                 }
-                None => self.changed.wait(&mut closed),
+                None => self.changed.wait(&mut state),
             }
         }
-        true
+        *state
     }
 }

@@ -70,7 +70,7 @@ impl Timeout {
 /// ```
 pub fn set_timeout(ms: u64, callback: impl FnOnce() + Send + 'static) -> Timeout {
     let mut callback = Some(callback);
-    arm(ms, None, move || {
+    arm(ms, None, move |_: &Timeout| {
         if let Some(callback) = callback.take() {
             callback();
         }
@@ -94,12 +94,32 @@ pub fn set_timeout(ms: u64, callback: impl FnOnce() + Send + 'static) -> Timeout
 /// nodews::run();
 /// assert_eq!(ticks.load(Ordering::SeqCst), 3);
 /// ```
-pub fn set_interval(ms: u64, callback: impl FnMut() + Send + 'static) -> Timeout {
+pub fn set_interval(ms: u64, mut callback: impl FnMut() + Send + 'static) -> Timeout {
+    arm(ms, Some(ms.max(1)), move |_: &Timeout| callback())
+}
+
+/// `const t = setInterval(() => { ...; clearInterval(t) }, ms)`: like
+/// [`set_interval`], but the callback gets its own [`Timeout`], so it can clear
+/// itself without a shared slot.
+///
+/// ```
+/// use std::sync::{Arc, atomic::{AtomicU32, Ordering}};
+/// let ticks = Arc::new(AtomicU32::new(0));
+/// let t = ticks.clone();
+/// nodews::set_interval_with(2, move |me| {
+///     if t.fetch_add(1, Ordering::SeqCst) + 1 == 3 {
+///         nodews::clear_interval(me);
+///     }
+/// });
+/// nodews::run();
+/// assert_eq!(ticks.load(Ordering::SeqCst), 3);
+/// ```
+pub fn set_interval_with(ms: u64, callback: impl FnMut(&Timeout) + Send + 'static) -> Timeout {
     arm(ms, Some(ms.max(1)), callback)
 }
 
 /// Creates a timer and hands it to the queue.
-fn arm(ms: u64, period: Option<u64>, callback: impl FnMut() + Send + 'static) -> Timeout {
+fn arm(ms: u64, period: Option<u64>, callback: impl FnMut(&Timeout) + Send + 'static) -> Timeout {
     static NEXT_ID: AtomicU64 = AtomicU64::new(0);
     let timer = Timeout {
         inner: Arc::new(TimerState {
@@ -133,7 +153,7 @@ fn instant_of(ms: u64) -> Instant {
 
 struct Entry {
     timer: Timeout,
-    callback: Box<dyn FnMut() + Send>,
+    callback: Box<dyn FnMut(&Timeout) + Send>,
     /// `Some(ms)` for an interval.
     period: Option<u64>,
     /// Timer callbacks are events too: they wait until the thread that set the timer
@@ -254,7 +274,8 @@ fn run_due(timers: &mut Timers) {
             });
             continue;
         }
-        if let Err(panic) = call_user(&mut entry.callback) {
+        let (callback, timer) = (&mut entry.callback, &entry.timer);
+        if let Err(panic) = call_user(|| callback(timer)) {
             let what = if entry.period.is_some() {
                 "setInterval"
             } else {

@@ -220,6 +220,7 @@ async fn connect(
             socket.emit(UPGRADE_EVENT, &[&response]);
             log::debug!("WebSocket connected to {}", socket.url());
             socket.emit(OPEN_EVENT, &[]);
+            socket.inner.closed.set_opened();
             // A task of its own, so the handshake's state is freed now.
             let connection = Connection::new(
                 socket,

@@ -178,7 +178,7 @@ impl WebSocket {
     pub const CLOSED: u8 = 3;
 
     pub(crate) fn from_parts(url: String, ready_state: u8) -> WebSocket {
-        WebSocket {
+        let socket = WebSocket {
             inner: Arc::new(Shared {
                 registry: Registry::new(),
                 ready_state: AtomicU8::new(ready_state),
@@ -192,7 +192,11 @@ impl WebSocket {
                 closed: Default::default(),
                 data: Default::default(),
             }),
+        };
+        if ready_state == WebSocket::OPEN {
+            socket.inner.closed.set_opened();
         }
+        socket
     }
 
     /// Calls the listeners of event `index` through the one dispatcher
@@ -507,6 +511,35 @@ impl WebSocket {
     }
 
     // ----- narrow waits -----
+
+    /// Blocks until this socket is open (its `open` listeners have run): `true`, or
+    /// until it closed without opening: `false`. The one-line form of Node's
+    /// `await new Promise(r => ws.once('open', r))`; for several sockets, call it on
+    /// each (`Promise.all`). Like `run()`, it first starts the events of emitters this
+    /// thread created, and panics inside a listener.
+    ///
+    /// ```no_run
+    /// let sockets: Vec<_> = (0..3).map(|_| nodews::WebSocket::new("ws://127.0.0.1:8080")).collect();
+    /// assert!(sockets.iter().all(|ws| ws.wait_open()));
+    /// ```
+    #[track_caller]
+    pub fn wait_open(&self) -> bool {
+        self.wait_open_timeout(Duration::MAX)
+    }
+
+    /// Like [`wait_open`](Self::wait_open) with a limit; `false` also when it passes.
+    ///
+    /// ```no_run
+    /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
+    /// if !ws.wait_open_timeout(std::time::Duration::from_secs(5)) { eprintln!("not open"); }
+    /// ```
+    #[track_caller]
+    pub fn wait_open_timeout(&self, timeout: Duration) -> bool {
+        let timeout = (timeout != Duration::MAX).then_some(timeout);
+        self.inner
+            .closed
+            .wait_opened("WebSocket::wait_open", timeout)
+    }
 
     /// Blocks until this socket's `close` event has run (its listeners included).
     /// Like `run()`, it first starts the events of emitters this thread created.
