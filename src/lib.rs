@@ -89,6 +89,7 @@ pub use protocol::message::{Bytes, Message};
 pub use runtime::timers::{
     Timeout, clear_interval, clear_timeout, set_interval, set_interval_with, set_timeout,
 };
+pub use runtime::uncaught::{exit_on_uncaught, on_uncaught_exception};
 pub use runtime::{release_events, run};
 pub use server::WebSocketServer;
 pub use server::clients::{Clients, IntoIter as ClientsIter};

@@ -680,18 +680,23 @@ impl Registry {
     ) -> Dispatched {
         let _turn = turn.map(ReentrantMutex::lock);
         let (listeners, panics) = self.call_listeners(index, &Emit { this, args });
-        let panicked = !panics.is_empty();
+        let mut panicked = false;
         for panic in panics {
             let name = K::events()[index].name;
+            let error = Error::new(
+                crate::ErrorCode::WS_ERR_LISTENER_PANIC,
+                format!("a \"{name}\" listener panicked: {panic}"),
+            );
+            // Node's rule, if the program asked for it (exit, or its handler).
+            if crate::runtime::uncaught::take(&error) {
+                continue;
+            }
+            panicked = true;
             log::error!(
                 "a \"{name}\" listener of {} panicked: {panic}",
                 this.describe()
             );
             if index != K::ERROR_EVENT && index != K::CLOSE_EVENT {
-                let error = Error::new(
-                    crate::ErrorCode::WS_ERR_LISTENER_PANIC,
-                    format!("a \"{name}\" listener panicked: {panic}"),
-                );
                 self.report_error(this, turn, error);
             }
         }
@@ -710,7 +715,9 @@ impl Registry {
         error: Error,
     ) {
         if self.count(K::ERROR_EVENT) == 0 {
-            log::error!("{} error (no \"error\" listener): {error}", this.describe());
+            if !crate::runtime::uncaught::take(&error) {
+                log::error!("{} error (no \"error\" listener): {error}", this.describe());
+            }
         } else {
             self.dispatch(this, turn, K::ERROR_EVENT, &[&error]);
         }

@@ -15,6 +15,7 @@
 //! Each emitter owns a [`Gate`]; its task awaits the gate before dispatching anything.
 
 pub(crate) mod timers;
+pub(crate) mod uncaught;
 
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -281,7 +281,13 @@ fn run_due(timers: &mut Timers) {
             } else {
                 "setTimeout"
             };
-            log::error!("a {what} callback panicked: {panic}");
+            let error = crate::Error::new(
+                crate::ErrorCode::WS_ERR_LISTENER_PANIC,
+                format!("a {what} callback panicked: {panic}"),
+            );
+            if !super::uncaught::take(&error) {
+                log::error!("{error}");
+            }
         }
         if let Some(period) = entry.period
             && !entry.timer.is_cleared()
