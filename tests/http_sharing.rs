@@ -433,3 +433,139 @@ fn response_headers_as_node_writes_them() {
     server.close();
     server.wait_close();
 }
+
+/// Feeds a relay with a chunked POST, a chunk every 100 ms, while a WebSocket client
+/// listens: returns what the client saw, each with whether it came before the POST
+/// was complete (streaming), and the POST's answer.
+fn feed_relay(port: u16) -> (Vec<String>, String) {
+    use std::io::{Read, Write};
+    let ws = WebSocket::new(&format!("ws://127.0.0.1:{port}/"));
+    let log = Log::new();
+    let l = log.clone();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let d = done.clone();
+    ws.on("message", move |data: nodews::Message| {
+        let sent_all = d.load(std::sync::atomic::Ordering::SeqCst);
+        l.push(format!(
+            "{data}{}",
+            if sent_all { "" } else { " (streaming)" }
+        ));
+    });
+    assert!(ws.wait_open());
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.write_all(
+        b"POST /feed HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    for chunk in ["one", "two", "three"] {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        tcp.write_all(format!("{:x}\r\n{chunk}\r\n", chunk.len()).as_bytes())
+            .unwrap();
+        let want = format!("chunk {chunk} (streaming)");
+        log.wait_for(&want, |e| e.contains(&want));
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    tcp.write_all(b"0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    tcp.set_read_timeout(Some(support::PATIENCE)).unwrap();
+    let _ = tcp.read_to_string(&mut answer);
+    let seen = log.wait_for("end", |e| e.iter().any(|x| x == "end"));
+    ws.close();
+    support::wait_closed(&ws);
+    (
+        seen,
+        answer.rsplit("\r\n").next().unwrap_or_default().to_string(),
+    )
+}
+
+/// `req.on('data' | 'end')` on a streaming POST that feeds a WebSocket broadcast,
+/// the same program in Node and in nodews, driven alike.
+#[test]
+fn a_streaming_post_feeds_a_relay_as_in_node() {
+    let wss_slot = std::sync::Arc::new(parking_lot::Mutex::new(None::<WebSocketServer>));
+    let slot = wss_slot.clone();
+    let server = http::create_server(move |req, res| {
+        let wss = slot.lock().clone().unwrap();
+        let w = wss.clone();
+        req.on("data", move |chunk: Bytes| {
+            for ws in w.clients() {
+                ws.send(format!("chunk {}", String::from_utf8_lossy(&chunk)));
+            }
+        });
+        req.on("end", move || {
+            for ws in wss.clients() {
+                ws.send("end");
+            }
+            res.end("fed");
+        });
+    });
+    let wss = WebSocketServer::new(ServerOptions {
+        server: Some(server.clone()),
+        ..Default::default()
+    });
+    *wss_slot.lock() = Some(wss.clone());
+    let port = listen(&server);
+    nodews::release_events();
+    let ours = feed_relay(port);
+
+    let mut node = support::node("relay_server.js", &[], &[]);
+    let node_port: u16 = support::lines_of(&mut node).wait_for("node's port", |e| !e.is_empty())[0]
+        .parse()
+        .unwrap();
+    let nodes = feed_relay(node_port);
+    let _ = node.kill();
+    let _ = node.wait();
+
+    assert_eq!(
+        ours.0,
+        vec![
+            "chunk one (streaming)",
+            "chunk two (streaming)",
+            "chunk three (streaming)",
+            "end"
+        ]
+    );
+    assert_eq!(ours, nodes);
+    wss.close();
+    server.close();
+    server.wait_close();
+}
+
+/// `req.pause()` holds the body back until `req.resume()`.
+#[test]
+fn a_paused_request_body_waits_for_resume() {
+    use std::io::{Read, Write};
+    let log = Log::new();
+    let l = log.clone();
+    let server = http::create_server(move |req, res| {
+        req.pause();
+        let (l1, l2) = (l.clone(), l.clone());
+        req.on("data", move |chunk: Bytes| {
+            l1.push(format!("data {}", String::from_utf8_lossy(&chunk)))
+        });
+        req.on("end", move || {
+            l2.push("end");
+            res.end("ok");
+        });
+        let r = req.clone();
+        let l = l.clone();
+        nodews::set_timeout(300, move || {
+            l.push("resume");
+            r.resume();
+        });
+    });
+    let port = listen(&server);
+    nodews::release_events();
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.write_all(
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+    )
+    .unwrap();
+    let mut answer = String::new();
+    tcp.set_read_timeout(Some(support::PATIENCE)).unwrap();
+    let _ = tcp.read_to_string(&mut answer);
+    assert!(answer.ends_with("ok"), "{answer}");
+    assert_eq!(log.entries(), vec!["resume", "data hello", "end"]);
+    server.close();
+    server.wait_close();
+}

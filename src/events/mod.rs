@@ -543,6 +543,16 @@ pub(crate) struct Registry {
     lists: Mutex<Vec<(usize, Arc<[Entry]>)>>,
 }
 
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Registry({} events with listeners)",
+            self.lists.lock().len()
+        )
+    }
+}
+
 /// The list of event `index`, if it has listeners.
 fn list_of(lists: &[(usize, Arc<[Entry]>)], index: usize) -> Option<&Arc<[Entry]>> {
     lists

@@ -393,6 +393,11 @@ impl HttpServer {
         let (res, answer) = ServerResponse::new();
         self.emit(REQUEST_EVENT, &[&request, &res]).await;
         drop(res); // the response is sent by `end()`, or when the last handle is dropped
+        // The body streams to the request's `data` listeners (added by the `request`
+        // listeners, which have returned) while the response may already be on its
+        // way: a long POST can feed a relay for as long as it lasts.
+        let body = req.into_body();
+        crate::runtime::spawn(async move { request.stream_body(body).await });
         Ok(answer
             .await
             .unwrap_or_else(|_| plain_response(500, "", &[])))

@@ -7,6 +7,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::events::{EmitterKind, EventSpec, Registry, arg, event_emitter_methods, event_index};
 
 /// An HTTP request: the upgrade request on the server (`connection`, `headers`,
 /// `wsClientError`), or the request a client sent (`unexpected-response`, `redirect`).
@@ -19,10 +22,12 @@ use parking_lot::Mutex;
 /// assert_eq!(req.header("origin"), Some("https://a.example"));
 /// ```
 #[derive(Clone, Debug)]
-pub struct Request(Arc<RequestInner>);
+pub struct Request {
+    pub(crate) inner: Arc<RequestInner>,
+}
 
 #[derive(Clone, Debug)]
-struct RequestInner {
+pub(crate) struct RequestInner {
     method: String,
     url: String,
     headers: Vec<(String, String)>,
@@ -32,6 +37,148 @@ struct RequestInner {
     http_version: &'static str,
     /// The user's own values (`set_data`), shared by every copy of this request.
     data: Arc<crate::events::data::DataMap>,
+    /// Listeners of the body's events (`data`, `end`, `error`, `close`).
+    pub(crate) registry: Arc<Registry>,
+    /// `req.pause()`: the body is not read until `resume()`.
+    flow: Arc<Flow>,
+}
+
+/// Whether the body may be read now (`pause`/`resume`).
+#[derive(Debug, Default)]
+pub(crate) struct Flow {
+    paused: AtomicBool,
+    resumed: tokio::sync::Notify,
+}
+
+/// A request's body events, in Node's order (`http.IncomingMessage`).
+static EVENTS: &[EventSpec] = &[
+    EventSpec {
+        name: "data",
+        args: &[arg!("chunk": bytes::Bytes)],
+    },
+    EventSpec {
+        name: "end",
+        args: &[],
+    },
+    EventSpec {
+        name: "error",
+        args: &[arg!("error": crate::Error)],
+    },
+    EventSpec {
+        name: "close",
+        args: &[],
+    },
+];
+const DATA_EVENT: usize = event_index(EVENTS, "data");
+const END_EVENT: usize = event_index(EVENTS, "end");
+const ERROR_EVENT: usize = event_index(EVENTS, "error");
+const CLOSE_EVENT: usize = event_index(EVENTS, "close");
+
+impl EmitterKind for Request {
+    const NAME: &'static str = "Request";
+    const ERROR_EVENT: usize = ERROR_EVENT;
+    const CLOSE_EVENT: usize = CLOSE_EVENT;
+    fn this_type() -> std::any::TypeId {
+        std::any::TypeId::of::<Request>()
+    }
+    fn events() -> &'static [EventSpec] {
+        EVENTS
+    }
+}
+
+event_emitter_methods!(
+    Request,
+    "req",
+    "nodews::Request::new(\"POST\", \"/feed\", vec![], None)"
+);
+
+impl Request {
+    /// `req.pause()`: stops reading the body (its `data` events) until
+    /// [`resume`](Self::resume); the client is slowed down by TCP meanwhile.
+    ///
+    /// ```no_run
+    /// let server = nodews::http::create_server(|req, res| {
+    ///     req.pause();
+    ///     let r = req.clone();
+    ///     nodews::set_timeout(100, move || { r.resume(); });
+    ///     res.end("ok");
+    /// });
+    /// # let _ = server;
+    /// ```
+    pub fn pause(&self) -> &Self {
+        self.inner.flow.paused.store(true, Ordering::SeqCst);
+        self
+    }
+
+    /// `req.resume()`: reads the body again after [`pause`](Self::pause).
+    ///
+    /// ```no_run
+    /// # let req = nodews::Request::new("POST", "/", vec![], None);
+    /// req.pause().resume();
+    /// ```
+    pub fn resume(&self) -> &Self {
+        self.inner.flow.paused.store(false, Ordering::SeqCst);
+        self.inner.flow.resumed.notify_waiters();
+        self
+    }
+
+    /// `req.isPaused()`.
+    ///
+    /// ```
+    /// let req = nodews::Request::new("POST", "/", vec![], None);
+    /// assert!(!req.is_paused());
+    /// ```
+    pub fn is_paused(&self) -> bool {
+        self.inner.flow.paused.load(Ordering::SeqCst)
+    }
+
+    /// Reads the body of a request the `request` listeners have seen, emitting `data`
+    /// per chunk, then `end` (or `error`), then `close`, one at a time on this task.
+    pub(crate) async fn stream_body<B>(&self, body: B)
+    where
+        B: hyper::body::Body<Data = bytes::Bytes> + Unpin,
+        B::Error: std::fmt::Display,
+    {
+        use http_body_util::BodyExt;
+        let mut body = body;
+        loop {
+            loop {
+                let resumed = self.inner.flow.resumed.notified();
+                if !self.is_paused() {
+                    break;
+                }
+                resumed.await;
+            }
+            match body.frame().await {
+                Some(Ok(frame)) => {
+                    if let Ok(chunk) = frame.into_data()
+                        && !chunk.is_empty()
+                    {
+                        self.emit(DATA_EVENT, &[&chunk]);
+                    }
+                }
+                Some(Err(error)) => {
+                    let error = crate::Error::new(
+                        crate::ErrorCode::ECONNRESET,
+                        format!("request body: {error}"),
+                    );
+                    self.inner.registry.report_error(self, None, error);
+                    break;
+                }
+                None => {
+                    self.emit(END_EVENT, &[]);
+                    break;
+                }
+            }
+        }
+        self.emit(CLOSE_EVENT, &[]);
+        // Nothing fires any more: drop the listeners (and what they captured).
+        self.inner.registry.remove_all(None);
+    }
+
+    fn emit(&self, index: usize, args: &[&(dyn std::any::Any + Sync)]) {
+        self.inner.registry.dispatch(self, None, index, args);
+    }
 }
 
 impl Request {
@@ -51,7 +198,7 @@ impl Request {
             .into_iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
             .collect();
-        Request(Arc::new(RequestInner {
+        Request::from_inner(RequestInner {
             method: method.into(),
             url: url.into(),
             headers,
@@ -59,19 +206,27 @@ impl Request {
             secure: false,
             http_version: "1.1",
             data: Arc::default(),
-        }))
+            registry: Arc::new(Registry::new()),
+            flow: Arc::default(),
+        })
+    }
+
+    fn from_inner(inner: RequestInner) -> Request {
+        Request {
+            inner: Arc::new(inner),
+        }
     }
 
     /// Records the HTTP version the request came with.
     pub(crate) fn with_http_version(self, http_version: &'static str) -> Request {
-        if self.0.http_version == http_version {
+        if self.inner.http_version == http_version {
             return self;
         }
-        let inner = Arc::unwrap_or_clone(self.0);
-        Request(Arc::new(RequestInner {
+        let inner = Arc::unwrap_or_clone(self.inner);
+        Request::from_inner(RequestInner {
             http_version,
             ..inner
-        }))
+        })
     }
 
     /// `req.httpVersion`: `"1.1"`, or `"1.0"` for an HTTP/1.0 request.
@@ -80,7 +235,7 @@ impl Request {
     /// assert_eq!(nodews::Request::new("GET", "/", vec![], None).http_version(), "1.1");
     /// ```
     pub fn http_version(&self) -> &str {
-        self.0.http_version
+        self.inner.http_version
     }
 
     /// Marks a request that came over TLS.
@@ -88,8 +243,8 @@ impl Request {
         if !secure {
             return self;
         }
-        let inner = Arc::unwrap_or_clone(self.0);
-        Request(Arc::new(RequestInner { secure, ..inner }))
+        let inner = Arc::unwrap_or_clone(self.inner);
+        Request::from_inner(RequestInner { secure, ..inner })
     }
 
     /// `req.method`.
@@ -98,7 +253,7 @@ impl Request {
     /// assert_eq!(nodews::Request::new("GET", "/", vec![], None).method(), "GET");
     /// ```
     pub fn method(&self) -> &str {
-        &self.0.method
+        &self.inner.method
     }
 
     /// `req.url`: the path and query, as sent.
@@ -107,7 +262,7 @@ impl Request {
     /// assert_eq!(nodews::Request::new("GET", "/a?b", vec![], None).url(), "/a?b");
     /// ```
     pub fn url(&self) -> &str {
-        &self.0.url
+        &self.inner.url
     }
 
     /// All headers as (lowercase name, value) pairs, in the order received.
@@ -117,7 +272,7 @@ impl Request {
     /// assert_eq!(req.headers()[0], ("x-a".to_string(), "1".to_string()));
     /// ```
     pub fn headers(&self) -> &[(String, String)] {
-        &self.0.headers
+        &self.inner.headers
     }
 
     /// `req.headers[name]`: the first value of a header, name matched without case.
@@ -127,7 +282,7 @@ impl Request {
     /// assert_eq!(req.header("X-Forwarded-For"), Some("10.0.0.1"));
     /// ```
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.0
+        self.inner
             .headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -142,7 +297,7 @@ impl Request {
     /// assert_eq!(req.remote_address().unwrap().ip().to_string(), "127.0.0.1");
     /// ```
     pub fn remote_address(&self) -> Option<SocketAddr> {
-        self.0.remote_address
+        self.inner.remote_address
     }
 
     /// `req.socket.encrypted`: `true` when the request came over TLS (an
@@ -152,7 +307,7 @@ impl Request {
     /// assert!(!nodews::Request::new("GET", "/", vec![], None).is_secure());
     /// ```
     pub fn is_secure(&self) -> bool {
-        self.0.secure
+        self.inner.secure
     }
 }
 
@@ -274,7 +429,7 @@ impl Headers {
 
 impl Request {
     fn data_map(&self) -> &crate::events::data::DataMap {
-        &self.0.data
+        &self.inner.data
     }
 }
 
