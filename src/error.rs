@@ -18,6 +18,12 @@ use std::sync::Arc;
 /// the [`ErrorCode`] itself, for a `match`.
 ///
 /// ```
+/// use nodews::{Error, ErrorCode};
+/// let error = Error::new(ErrorCode::WS_ERR_INVALID_URL, "Invalid URL: nope");
+/// assert_eq!(error.code(), "WS_ERR_INVALID_URL");
+/// assert_eq!(error.kind(), ErrorCode::WS_ERR_INVALID_URL);
+/// assert_eq!(error.to_string(), "Invalid URL: nope");
+/// ```
 #[derive(Clone)]
 pub struct Error {
     code: ErrorCode,

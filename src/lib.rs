@@ -24,11 +24,29 @@
 //!
 //! # How it runs
 //!
-//! One tokio runtime starts on background threads the first time you use nodews.
-//! Listeners run on it: one socket's listeners never run concurrently with each
-//! other, different sockets' may run in parallel. [`run`] blocks until nothing is
-//! left that could fire (no listening server, no open or connecting socket, no
-//! pending timer), like a Node process; `wait_close` waits for one socket or server.
+//! One tokio runtime starts on background threads (one per core) the first time you
+//! use nodews. [`run`] blocks until nothing is left that could fire (no listening
+//! server, no open or connecting socket, no pending timer), like a Node process;
+//! `wait_open`/`wait_close` wait for one socket or server.
+//!
+//! ## Which thread runs what, and what runs concurrently
+//!
+//! Node runs everything on one thread. nodews runs every listener and timer callback
+//! on the runtime's threads, never on yours, with these guarantees:
+//!
+//! | what | runs concurrently with |
+//! |---|---|
+//! | one socket's listeners (`message`, `close`, ...) | never with each other: one at a time, in order |
+//! | a server's listeners (`connection`, `headers`, ...), an `HttpServer`'s, including `wss.emit` | never with each other (they take turns) |
+//! | timer callbacks (`set_timeout`, `set_interval`) | never with each other: one queue, Node's order |
+//! | listeners of *different* sockets, servers, timers | yes: in parallel on the runtime's threads |
+//! | a [`Handler`] registered on many sockets | yes: it runs on each of them at once (so it is `Fn + Sync`) |
+//!
+//! State that listeners of different emitters share goes in an `Arc<Mutex<..>>` or an
+//! atomic (MIGRATION.md shows the idioms). Warnings nodews does not raise as events
+//! (a `send` on a socket that is not open is dropped and logged; an `error` nobody
+//! listens to is logged) go through the `log` crate: nothing prints until your
+//! program installs a logger, e.g. `simple_logger::init_with_level(log::Level::Warn)`.
 //!
 //! ## The race rule
 //!

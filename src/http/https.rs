@@ -35,7 +35,7 @@
 //! host of the URL. A refused certificate is the socket's `error` event, then `close`
 //! with 1006, with Node's codes:
 //!
-//! | [`Error::code`] | when |
+//! | [`Error::code`](crate::Error::code) | when |
 //! |---|---|
 //! | `DEPTH_ZERO_SELF_SIGNED_CERT` | the certificate is self-signed and not trusted (pass it as `ca`) |
 //! | `UNABLE_TO_VERIFY_LEAF_SIGNATURE` | its issuer is not trusted |

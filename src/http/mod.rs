@@ -841,7 +841,7 @@ impl ServerResponse {
 }
 
 /// The connection of an `upgrade` event (Node's `net.Socket` there): hand it to
-/// [`WebSocketServer::handle_upgrade`], or answer it yourself with `write` and
+/// [`WebSocketServer::handle_upgrade`](crate::WebSocketServer::handle_upgrade), or answer it yourself with `write` and
 /// `destroy` (the ws README's authentication recipe), or just `destroy` it.
 ///
 /// ```no_run

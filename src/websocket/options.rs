@@ -33,19 +33,19 @@ pub struct ClientOptions {
     /// The `Origin` header.
     pub origin: Option<String>,
     /// Largest message accepted; `0` means no limit. Default 100 MiB. See
-    /// [`ServerOptions::max_payload`].
+    /// [`ServerOptions::max_payload`](crate::ServerOptions::max_payload).
     pub max_payload: usize,
     /// Time allowed for TCP connect plus the opening handshake. Default: none, as ws.
     pub handshake_timeout: Option<Duration>,
-    /// See [`ServerOptions::close_timeout`].
+    /// See [`ServerOptions::close_timeout`](crate::ServerOptions::close_timeout).
     pub close_timeout: Duration,
-    /// See [`ServerOptions::auto_pong`].
+    /// See [`ServerOptions::auto_pong`](crate::ServerOptions::auto_pong).
     pub auto_pong: bool,
-    /// See [`ServerOptions::high_water_mark`]. Default 1 MiB.
+    /// See [`ServerOptions::high_water_mark`](crate::ServerOptions::high_water_mark). Default 1 MiB.
     pub high_water_mark: usize,
-    /// See [`ServerOptions::max_buffered_amount`]. Default 256 MiB.
+    /// See [`ServerOptions::max_buffered_amount`](crate::ServerOptions::max_buffered_amount). Default 256 MiB.
     pub max_buffered_amount: usize,
-    /// See [`ServerOptions::heartbeat_interval`]: the client pings the server. Default
+    /// See [`ServerOptions::heartbeat_interval`](crate::ServerOptions::heartbeat_interval): the client pings the server. Default
     /// `None`.
     pub heartbeat_interval: Option<Duration>,
     /// `wss://` only: the certificates to trust, PEM (one or more), instead of the
