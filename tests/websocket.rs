@@ -904,3 +904,22 @@ fn an_interval_can_clear_itself() {
     std::thread::sleep(std::time::Duration::from_millis(50));
     assert_eq!(ticks.load(std::sync::atomic::Ordering::SeqCst), 3);
 }
+
+/// As ws: `pause()` while connecting does nothing, so messages flow once it opens.
+#[test]
+fn pause_while_connecting_is_a_no_op() {
+    let (wss, port) = echo_server();
+    let ws = WebSocket::new(&url(port));
+    ws.pause();
+    assert!(!ws.is_paused());
+    let log = Log::new();
+    let l = log.clone();
+    ws.on("open", |ws: WebSocket| ws.send("hi"));
+    ws.on("message", move |ws: WebSocket, data: Message| {
+        l.push(data.to_string());
+        ws.close();
+    });
+    assert_eq!(log.wait_for("the echo", |e| !e.is_empty()), vec!["hi"]);
+    support::wait_closed(&ws);
+    wss.close();
+}

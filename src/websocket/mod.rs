@@ -477,25 +477,35 @@ impl WebSocket {
     }
 
     /// Stops reading from the network (`ws.pause()`): no `message` events until
-    /// [`resume`](Self::resume); TCP flow control then slows the peer down.
+    /// [`resume`](Self::resume); TCP flow control then slows the peer down. As in ws,
+    /// it does nothing while the socket is connecting or closed.
     ///
     /// ```no_run
     /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
-    /// ws.pause();
-    /// assert!(ws.is_paused());
-    /// ws.resume();
+    /// ws.on("open", |ws: nodews::WebSocket| {
+    ///     ws.pause();
+    ///     assert!(ws.is_paused());
+    ///     ws.resume();
+    /// });
     /// ```
     pub fn pause(&self) {
+        if matches!(self.ready_state(), WebSocket::CONNECTING | WebSocket::CLOSED) {
+            return;
+        }
         self.inner.paused.store(true, Ordering::Release);
     }
 
-    /// Resumes reading after [`pause`](Self::pause) (`ws.resume()`).
+    /// Resumes reading after [`pause`](Self::pause) (`ws.resume()`); as in ws, it does
+    /// nothing while the socket is connecting or closed.
     ///
     /// ```no_run
     /// # let ws = nodews::WebSocket::new("ws://127.0.0.1:8080");
     /// ws.resume();
     /// ```
     pub fn resume(&self) {
+        if matches!(self.ready_state(), WebSocket::CONNECTING | WebSocket::CLOSED) {
+            return;
+        }
         self.inner.paused.store(false, Ordering::Release);
         let _ = crate::websocket::commands::submit(&self.inner.commands, Command::Resume);
     }
