@@ -923,3 +923,28 @@ fn pause_while_connecting_is_a_no_op() {
     support::wait_closed(&ws);
     wss.close();
 }
+
+/// `addEventListener(type, listener, { once: true })`: runs for the first message only.
+#[test]
+fn add_event_listener_once_runs_once() {
+    use nodews::MessageEvent;
+    let (wss, port) = echo_server();
+    let ws = WebSocket::new(&url(port));
+    let log = Log::new();
+    let (l1, l2) = (log.clone(), log.clone());
+    ws.add_event_listener_once("message", move |event: MessageEvent| {
+        l1.push(format!("once {}", event.data))
+    });
+    ws.add_event_listener("message", move |event: MessageEvent| {
+        l2.push(format!("every {}", event.data))
+    });
+    ws.on("open", |ws: WebSocket| {
+        ws.send("a");
+        ws.send("b");
+    });
+    let entries = log.wait_for("both echoes", |e| e.len() == 3);
+    assert_eq!(entries, vec!["once a", "every a", "every b"]);
+    ws.close();
+    support::wait_closed(&ws);
+    wss.close();
+}

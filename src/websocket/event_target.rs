@@ -162,6 +162,7 @@ impl WebSocket {
         kind: &str,
         handler: Handler,
         origin: Origin,
+        once: bool,
     ) -> Result<(), Error> {
         let spec = BROWSER_EVENTS.iter().find(|e| e.name == kind).ok_or_else(|| {
             Error::new(crate::ErrorCode::WS_ERR_UNKNOWN_EVENT,
@@ -178,7 +179,7 @@ impl WebSocket {
         let adapted = Handler::adapted(handler.clone(), move |emit, call| adapt(name, emit, call));
         self.inner
             .registry
-            .add::<WebSocket>(name, adapted, false, origin, Some(handler))
+            .add::<WebSocket>(name, adapted, once, origin, Some(handler))
     }
 
     /// `ws.onopen = () => ...`: replaces the previous `onopen` listener.
@@ -195,7 +196,7 @@ impl WebSocket {
     pub fn onopen(&self, listener: impl FnMut() + Send + 'static) -> &Self {
         let mut listener = listener;
         let handler = (move |_event: Event| listener()).into_handler();
-        self.add_browser_listener("open", handler, Origin::Attribute)
+        self.add_browser_listener("open", handler, Origin::Attribute, false)
             .expect("onopen's listener shape is fixed");
         self
     }
@@ -207,7 +208,7 @@ impl WebSocket {
     /// ws.onmessage(|event| println!("收到服务器消息: {}", event.data));
     /// ```
     pub fn onmessage(&self, listener: impl FnMut(MessageEvent) + Send + 'static) -> &Self {
-        self.add_browser_listener("message", listener.into_handler(), Origin::Attribute)
+        self.add_browser_listener("message", listener.into_handler(), Origin::Attribute, false)
             .expect("onmessage's listener shape is fixed");
         self
     }
@@ -219,7 +220,7 @@ impl WebSocket {
     /// ws.onclose(|event| if event.code != 1000 { println!("连接异常关闭") });
     /// ```
     pub fn onclose(&self, listener: impl FnMut(CloseEvent) + Send + 'static) -> &Self {
-        self.add_browser_listener("close", listener.into_handler(), Origin::Attribute)
+        self.add_browser_listener("close", listener.into_handler(), Origin::Attribute, false)
             .expect("onclose's listener shape is fixed");
         self
     }
@@ -231,7 +232,7 @@ impl WebSocket {
     /// ws.onerror(|error| eprintln!("WebSocket客户端错误: {error}"));
     /// ```
     pub fn onerror(&self, listener: impl FnMut(ErrorEvent) + Send + 'static) -> &Self {
-        self.add_browser_listener("error", listener.into_handler(), Origin::Attribute)
+        self.add_browser_listener("error", listener.into_handler(), Origin::Attribute, false)
             .expect("onerror's listener shape is fixed");
         self
     }
@@ -247,7 +248,27 @@ impl WebSocket {
     /// ```
     #[track_caller]
     pub fn add_event_listener<M>(&self, kind: &str, listener: impl IntoListener<M>) -> &Self {
-        if let Err(e) = self.add_browser_listener(kind, listener.into_handler(), Origin::Plain) {
+        if let Err(e) =
+            self.add_browser_listener(kind, listener.into_handler(), Origin::Plain, false)
+        {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// `ws.addEventListener(type, listener, { once: true })`: the listener runs at
+    /// most once, then is removed.
+    ///
+    /// ```no_run
+    /// use nodews::{Event, WebSocket};
+    /// let ws = WebSocket::new("ws://localhost:8080");
+    /// ws.add_event_listener_once("open", |_event: Event| println!("open, once"));
+    /// ```
+    #[track_caller]
+    pub fn add_event_listener_once<M>(&self, kind: &str, listener: impl IntoListener<M>) -> &Self {
+        if let Err(e) =
+            self.add_browser_listener(kind, listener.into_handler(), Origin::Plain, true)
+        {
             panic!("{e}");
         }
         self

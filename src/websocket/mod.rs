@@ -489,7 +489,10 @@ impl WebSocket {
     /// });
     /// ```
     pub fn pause(&self) {
-        if matches!(self.ready_state(), WebSocket::CONNECTING | WebSocket::CLOSED) {
+        if matches!(
+            self.ready_state(),
+            WebSocket::CONNECTING | WebSocket::CLOSED
+        ) {
             return;
         }
         self.inner.paused.store(true, Ordering::Release);
@@ -503,7 +506,10 @@ impl WebSocket {
     /// ws.resume();
     /// ```
     pub fn resume(&self) {
-        if matches!(self.ready_state(), WebSocket::CONNECTING | WebSocket::CLOSED) {
+        if matches!(
+            self.ready_state(),
+            WebSocket::CONNECTING | WebSocket::CLOSED
+        ) {
             return;
         }
         self.inner.paused.store(false, Ordering::Release);
