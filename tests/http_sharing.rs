@@ -569,3 +569,55 @@ fn a_paused_request_body_waits_for_resume() {
     server.close();
     server.wait_close();
 }
+
+/// `ws+unix:` (WebSocket over a Unix domain socket): a server listening on a path,
+/// a client URL naming the socket and the request path, as ws writes them.
+#[test]
+fn websocket_over_a_unix_domain_socket() {
+    let dir = std::env::temp_dir().join(format!("nodews-unix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ws.sock");
+    let _ = std::fs::remove_file(&path);
+    let server = HttpServer::new();
+    let wss = WebSocketServer::new(ServerOptions {
+        server: Some(server.clone()),
+        ..Default::default()
+    });
+    wss.on("connection", |ws: WebSocket, req: Request| {
+        ws.send(format!(
+            "hello {} from {:?}",
+            req.url(),
+            req.remote_address()
+        ));
+        ws.on("message", |ws: WebSocket, data: nodews::Message| {
+            ws.send(data)
+        });
+    });
+    server.listen_path(&path, || {});
+    nodews::release_events();
+    for _ in 0..100 {
+        if path.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(server.address(), None);
+    let url = format!("ws+unix:{}:/chat?x=1", path.display());
+    let ws = WebSocket::new(&url);
+    let log = Log::new();
+    let l = log.clone();
+    ws.on("message", move |ws: WebSocket, data: nodews::Message| {
+        l.push(data.to_string());
+        if data == "echo me" {
+            ws.close();
+        } else {
+            ws.send("echo me");
+        }
+    });
+    support::wait_closed(&ws);
+    assert_eq!(log.entries(), vec!["hello /chat?x=1 from None", "echo me"]);
+    wss.close();
+    server.close();
+    server.wait_close();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -267,6 +267,39 @@ impl HttpServer {
         backlog: u32,
         callback: impl FnOnce() + Send + 'static,
     ) -> &Self {
+        self.start_listening(|| bind(host, port, backlog).map(Listener::Tcp), callback)
+    }
+
+    /// `server.listen(path, callback)`: listens on a Unix domain socket, which
+    /// `ws+unix:` clients reach (`ws+unix:/tmp/app.sock:/chat`). The file must not
+    /// exist yet, as in Node. [`address`](Self::address) stays `None`.
+    ///
+    /// ```no_run
+    /// let server = nodews::http::create_server(|_req, res| res.end("ok"));
+    /// server.listen_path("/tmp/app.sock", || println!("listening on /tmp/app.sock"));
+    /// ```
+    pub fn listen_path(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        callback: impl FnOnce() + Send + 'static,
+    ) -> &Self {
+        let path = path.as_ref().to_path_buf();
+        self.start_listening(
+            move || {
+                let _runtime = crate::runtime::runtime().enter();
+                tokio::net::UnixListener::bind(&path)
+                    .map(Listener::Unix)
+                    .map_err(|e| Error::io(&format!("listen {}", path.display()), e))
+            },
+            callback,
+        )
+    }
+
+    fn start_listening(
+        &self,
+        bind: impl FnOnce() -> Result<Listener, Error>,
+        callback: impl FnOnce() + Send + 'static,
+    ) -> &Self {
         let mut callback = Some(callback);
         self.once("listening", move || {
             if let Some(cb) = callback.take() {
@@ -284,9 +317,9 @@ impl HttpServer {
         *self.inner.alive.lock() = Some(KeepAlive::new());
         let bound = match &self.inner.tls {
             Some(Err(error)) => Err(error.clone()),
-            _ => bind(host, port, backlog),
+            _ => bind(),
         };
-        if let Ok(listener) = &bound {
+        if let Ok(Listener::Tcp(listener)) = &bound {
             *self.inner.address.lock() = listener.local_addr().ok();
         }
         // Servers attached now hear about this listen even if they detach (close)
@@ -319,7 +352,11 @@ impl HttpServer {
         self
     }
 
-    async fn accept_loop(&self, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+    async fn accept_loop(&self, listener: Listener, mut stop: watch::Receiver<bool>) {
+        let listener = match listener {
+            Listener::Tcp(listener) => listener,
+            Listener::Unix(listener) => return self.accept_unix(listener, stop).await,
+        };
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
@@ -331,12 +368,12 @@ impl HttpServer {
                             let tls = tls.clone();
                             crate::runtime::spawn(async move {
                                 if let Some(tls) = crate::net::tls::accept(tls, tcp, remote).await {
-                                    server.serve(TokioIo::new(tls), remote).await
+                                    server.serve(TokioIo::new(tls), Some(remote)).await
                                 }
                             });
                             continue;
                         }
-                        crate::runtime::spawn(async move { server.serve(TokioIo::new(tcp), remote).await });
+                        crate::runtime::spawn(async move { server.serve(TokioIo::new(tcp), Some(remote)).await });
                     }
                     Err(e) => {
                         // Out of file descriptors and the like: report, back off, go on.
@@ -349,8 +386,31 @@ impl HttpServer {
         }
     }
 
+    /// Accepts on a Unix domain socket (no TLS there, as Node's IPC servers).
+    async fn accept_unix(
+        &self,
+        listener: tokio::net::UnixListener,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((unix, _)) => {
+                        let server = self.clone();
+                        crate::runtime::spawn(async move { server.serve(TokioIo::new(unix), None).await });
+                    }
+                    Err(e) => {
+                        log::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                },
+                _ = stop.changed() => break,
+            }
+        }
+    }
+
     /// One connection: hyper parses requests until one is upgraded or it ends.
-    async fn serve<I>(self, io: I, remote: SocketAddr)
+    async fn serve<I>(self, io: I, remote: Option<SocketAddr>)
     where
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     {
@@ -367,14 +427,14 @@ impl HttpServer {
             http1.timer(TokioTimer::new()).header_read_timeout(timeout);
         }
         if let Err(e) = http1.serve_connection(io, service).with_upgrades().await {
-            log::debug!("HTTP connection from {remote} ended: {e}");
+            log::debug!("HTTP connection from {remote:?} ended: {e}");
         }
     }
 
     async fn handle(
         &self,
         mut req: hyper::Request<Incoming>,
-        remote: SocketAddr,
+        remote: Option<SocketAddr>,
     ) -> Result<HttpResponse, Destroyed> {
         let request = to_request(&req, remote).with_secure(self.inner.tls.is_some());
         let is_upgrade = req.headers().contains_key(http::header::UPGRADE)
@@ -1043,6 +1103,12 @@ pub(crate) fn plain_response(
 }
 
 /// Binds like Node's `listen`: all interfaces (IPv6 and IPv4 on one socket) by default.
+/// What an `HttpServer` accepts on.
+pub(crate) enum Listener {
+    Tcp(TcpListener),
+    Unix(tokio::net::UnixListener),
+}
+
 pub(crate) fn bind(host: Option<&str>, port: u16, backlog: u32) -> Result<TcpListener, Error> {
     let _runtime = crate::runtime::runtime().enter();
     let candidates: Vec<SocketAddr> = match host {
@@ -1076,7 +1142,7 @@ pub(crate) fn bind(host: Option<&str>, port: u16, backlog: u32) -> Result<TcpLis
     Err(last.unwrap_or_else(|| Error::new(crate::ErrorCode::ENOTFOUND, "no address to listen on")))
 }
 
-fn to_request(req: &hyper::Request<Incoming>, remote: SocketAddr) -> Request {
+fn to_request(req: &hyper::Request<Incoming>, remote: Option<SocketAddr>) -> Request {
     let headers = req
         .headers()
         .iter()
@@ -1099,7 +1165,7 @@ fn to_request(req: &hyper::Request<Incoming>, remote: SocketAddr) -> Request {
         http::Version::HTTP_3 => "3.0",
         _ => "1.1",
     };
-    Request::new(req.method().as_str(), url, headers, Some(remote)).with_http_version(version)
+    Request::new(req.method().as_str(), url, headers, remote).with_http_version(version)
 }
 
 fn header_has_token(

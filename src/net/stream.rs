@@ -19,6 +19,8 @@ pub(crate) enum Stream {
     TlsClient(Box<tokio_rustls::client::TlsStream<TcpStream>>),
     /// A socket of an `https` server.
     TlsServer(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+    /// `ws+unix:`, either side: a Unix domain socket.
+    Unix(tokio::net::UnixStream),
     /// Anything else hyper may give (kept working, just not unwrapped).
     Upgraded(TokioIo<Upgraded>),
 }
@@ -36,11 +38,16 @@ impl Stream {
             }
             Err(upgraded) => upgraded,
         };
-        match upgraded.downcast::<TokioIo<tokio_rustls::server::TlsStream<TcpStream>>>() {
-            Ok(parts) => {
-                let tls = Box::new(parts.io.into_inner());
-                (Stream::TlsServer(tls), parts.read_buf.to_vec())
-            }
+        let upgraded =
+            match upgraded.downcast::<TokioIo<tokio_rustls::server::TlsStream<TcpStream>>>() {
+                Ok(parts) => {
+                    let tls = Box::new(parts.io.into_inner());
+                    return (Stream::TlsServer(tls), parts.read_buf.to_vec());
+                }
+                Err(upgraded) => upgraded,
+            };
+        match upgraded.downcast::<TokioIo<tokio::net::UnixStream>>() {
+            Ok(parts) => (Stream::Unix(parts.io.into_inner()), parts.read_buf.to_vec()),
             Err(upgraded) => (Stream::Upgraded(TokioIo::new(upgraded)), Vec::new()),
         }
     }
@@ -53,6 +60,7 @@ macro_rules! each {
             Stream::Tcp($io) => $call,
             Stream::TlsClient($io) => $call,
             Stream::TlsServer($io) => $call,
+            Stream::Unix($io) => $call,
             Stream::Upgraded($io) => $call,
         }
     };
@@ -90,6 +98,7 @@ impl AsyncWrite for Stream {
             Stream::Tcp(io) => io.is_write_vectored(),
             Stream::TlsClient(io) => io.is_write_vectored(),
             Stream::TlsServer(io) => io.is_write_vectored(),
+            Stream::Unix(io) => io.is_write_vectored(),
             Stream::Upgraded(io) => io.is_write_vectored(),
         }
     }

@@ -96,6 +96,8 @@ struct Target {
     default_port: bool,
     /// `wss://`: TLS first.
     tls: bool,
+    /// `ws+unix:`: the Unix domain socket to connect to (`host` is then `localhost`).
+    unix: Option<std::path::PathBuf>,
 }
 
 fn parse_url(url: &str) -> Result<Target, Error> {
@@ -108,13 +110,33 @@ fn parse_url(url: &str) -> Result<Target, Error> {
     if url.contains('#') {
         return Err(invalid("the URL contains a fragment identifier"));
     }
+    // ws's IPC form: `ws+unix:/path/to.sock:/request/path` (or `ws+unix:///...`).
+    if let Some(rest) = url.strip_prefix("ws+unix:") {
+        let rest = rest.strip_prefix("//").unwrap_or(rest);
+        if rest.is_empty() {
+            return Err(invalid("the URL's pathname is empty"));
+        }
+        let (socket_path, path) = rest.split_once(':').unwrap_or((rest, "/"));
+        let path = if path.is_empty() { "/" } else { path };
+        let uri: Uri = format!("ws://localhost{path}")
+            .parse()
+            .map_err(|_| invalid("its request path cannot be parsed"))?;
+        return Ok(Target {
+            uri,
+            host: "localhost".to_string(),
+            port: 80,
+            default_port: true,
+            tls: false,
+            unix: Some(socket_path.into()),
+        });
+    }
     let uri: Uri = url.parse().map_err(|_| invalid("it cannot be parsed"))?;
     let (scheme, default_port) = match uri.scheme_str() {
         Some("ws") | Some("http") => ("ws", 80),
         Some("wss") | Some("https") => ("wss", 443),
         Some(other) => {
             return Err(invalid(&format!(
-                "the URL's protocol must be one of \"ws:\", \"wss:\", \"http:\", \"https:\", not \"{other}:\""
+                "the URL's protocol must be one of \"ws:\", \"wss:\", \"http:\", \"https:\", or \"ws+unix:\", not \"{other}:\""
             )));
         }
         None => return Err(invalid("it has no protocol (ws:// or wss://)")),
@@ -141,6 +163,7 @@ fn parse_url(url: &str) -> Result<Target, Error> {
         port,
         default_port: is_default_port,
         tls,
+        unix: None,
     })
 }
 
@@ -276,12 +299,15 @@ async fn follow_redirects(
     redirects: &mut Vec<(String, Request)>,
 ) -> Result<(ClientStream, Response), Failure> {
     let (first_host, first_port, first_tls) = (target.host.clone(), target.port, target.tls);
+    let first_unix = target.unix.clone();
     let mut hop_options: Option<ClientOptions> = None;
     loop {
         let current = target.uri.clone();
         // As ws (and curl): credentials do not follow a redirect to another host or
         // from wss down to ws; `Host` does not follow one to another host.
-        let same_host = target.host.eq_ignore_ascii_case(&first_host) && target.port == first_port;
+        let same_host = target.host.eq_ignore_ascii_case(&first_host)
+            && target.port == first_port
+            && target.unix == first_unix;
         let downgrade = first_tls && !target.tls;
         if !redirects.is_empty() && (!same_host || downgrade) {
             let mut stripped = options.clone();
@@ -337,21 +363,13 @@ async fn open(
     target: Target,
     options: &ClientOptions,
 ) -> Result<(ClientStream, Response), Failure> {
-    let tcp = TcpStream::connect((target.host.as_str(), target.port))
-        .await
-        .map_err(|e| Failure::Error(Error::io("connect", e)))?;
-    // As ws (and browsers): small messages must not wait for Nagle's algorithm.
-    let _ = tcp.set_nodelay(true);
-    let mut io = if target.tls {
-        let tls = crate::net::tls::ClientTls {
-            ca: options.ca.as_deref(),
-            danger_accept_invalid_certs: options.danger_accept_invalid_certs,
-        };
-        crate::net::tls::connect(tcp, &target.host, &tls)
+    let mut io = if let Some(path) = &target.unix {
+        let unix = tokio::net::UnixStream::connect(path)
             .await
-            .map_err(Failure::Error)?
+            .map_err(|e| Failure::Error(Error::io("connect", e)))?;
+        Stream::Unix(unix)
     } else {
-        Stream::Tcp(tcp)
+        connect_tcp(&target, options).await?
     };
 
     // `Host` as Node's http module writes it: the port only when not the default.
@@ -388,4 +406,24 @@ async fn open(
     let stream = FrameStream::new(io, Role::Client, options.max_payload, answer.rest);
     let response = Response::new(answer.status, answer.headers, Vec::new());
     Ok((stream, response))
+}
+
+/// A TCP connection to the target, with TLS for `wss://`.
+async fn connect_tcp(target: &Target, options: &ClientOptions) -> Result<Stream, Failure> {
+    let tcp = TcpStream::connect((target.host.as_str(), target.port))
+        .await
+        .map_err(|e| Failure::Error(Error::io("connect", e)))?;
+    // As ws (and browsers): small messages must not wait for Nagle's algorithm.
+    let _ = tcp.set_nodelay(true);
+    Ok(if target.tls {
+        let tls = crate::net::tls::ClientTls {
+            ca: options.ca.as_deref(),
+            danger_accept_invalid_certs: options.danger_accept_invalid_certs,
+        };
+        crate::net::tls::connect(tcp, &target.host, &tls)
+            .await
+            .map_err(Failure::Error)?
+    } else {
+        Stream::Tcp(tcp)
+    })
 }
