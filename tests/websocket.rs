@@ -948,3 +948,53 @@ fn add_event_listener_once_runs_once() {
     support::wait_closed(&ws);
     wss.close();
 }
+
+/// ws's `protocolVersion`: 8 sends `Sec-WebSocket-Version: 8` and
+/// `Sec-WebSocket-Origin`; a version ws does not support fails with its message.
+#[test]
+fn protocol_version_8_and_an_unsupported_one() {
+    use nodews::{ClientOptions, Request};
+    let (wss, port) = server(ServerOptions::default());
+    let log = Log::new();
+    let l = log.clone();
+    wss.on("connection", move |ws: WebSocket, req: Request| {
+        l.push(format!(
+            "version {} origin {}",
+            req.header("sec-websocket-version").unwrap_or("-"),
+            req.header("sec-websocket-origin").unwrap_or("-")
+        ));
+        ws.close();
+    });
+    let ws = WebSocket::with_options(
+        &url(port),
+        ClientOptions {
+            protocol_version: 8,
+            origin: Some("https://a.example".into()),
+            ..Default::default()
+        },
+    );
+    support::wait_closed(&ws);
+    assert_eq!(
+        log.wait_for("connection", |e| !e.is_empty()),
+        vec!["version 8 origin https://a.example"]
+    );
+
+    let bad = WebSocket::with_options(
+        &url(port),
+        ClientOptions {
+            protocol_version: 9,
+            ..Default::default()
+        },
+    );
+    let errors = Log::new();
+    let e = errors.clone();
+    bad.on("error", move |err: Error| {
+        e.push(format!("{} {}", err.code(), err.message()))
+    });
+    support::wait_closed(&bad);
+    assert_eq!(
+        errors.entries(),
+        vec!["WS_ERR_INVALID_ARGUMENT Unsupported protocol version: 9 (supported versions: 8, 13)"]
+    );
+    wss.close();
+}

@@ -42,20 +42,27 @@ pub(crate) fn request(
     protocols: &[String],
     origin: Option<&str>,
     user_headers: &[(String, String)],
+    version: u8,
 ) -> ClientRequest {
     let key = generate_key();
     let mut headers = vec![
         ("Host".to_string(), host.to_string()),
         ("Connection".to_string(), "Upgrade".to_string()),
         ("Upgrade".to_string(), "websocket".to_string()),
-        ("Sec-WebSocket-Version".to_string(), "13".to_string()),
+        ("Sec-WebSocket-Version".to_string(), version.to_string()),
         ("Sec-WebSocket-Key".to_string(), key.clone()),
     ];
     if !protocols.is_empty() {
         headers.push(("Sec-WebSocket-Protocol".to_string(), protocols.join(",")));
     }
     if let Some(origin) = origin {
-        headers.push(("Origin".to_string(), origin.to_string()));
+        // As ws: version 8 (the hybi-08 draft) named it Sec-WebSocket-Origin.
+        let name = if version < 13 {
+            "Sec-WebSocket-Origin"
+        } else {
+            "Origin"
+        };
+        headers.push((name.to_string(), origin.to_string()));
     }
     for (name, value) in user_headers {
         let lower = name.to_ascii_lowercase();
@@ -257,7 +264,7 @@ mod tests {
             ("Bad Name".to_string(), "x".to_string()),
             ("X-Split".to_string(), "a\r\nInjected: 1".to_string()),
         ];
-        let request = request("/chat?x=1", "127.0.0.1:8080", &[], None, &user);
+        let request = request("/chat?x=1", "127.0.0.1:8080", &[], None, &user, 13);
         let text = String::from_utf8(request.bytes.clone()).unwrap();
         assert!(text.starts_with("GET /chat?x=1 HTTP/1.1\r\nHost: example.com\r\n"));
         assert!(text.contains("Authorization: Bearer t\r\n"));
@@ -270,7 +277,7 @@ mod tests {
     #[test]
     fn answers_are_checked_as_ws_does() {
         let offered = vec!["chat".to_string()];
-        let request = request("/", "h", &offered, None, &[]);
+        let request = request("/", "h", &offered, None, &[], 13);
         assert_eq!(
             check_upgrade(
                 &request,

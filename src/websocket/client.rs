@@ -384,12 +384,22 @@ async fn open(
         format!("{host}:{}", target.port)
     };
     let path = target.uri.path_and_query().map_or("/", |p| p.as_str());
+    if !matches!(options.protocol_version, 8 | 13) {
+        return Err(Failure::Error(Error::new(
+            crate::ErrorCode::WS_ERR_INVALID_ARGUMENT,
+            format!(
+                "Unsupported protocol version: {} (supported versions: 8, 13)",
+                options.protocol_version
+            ),
+        )));
+    }
     let request = handshake::request(
         path,
         &host,
         &options.protocols,
         options.origin.as_deref(),
         &options.headers,
+        options.protocol_version,
     );
     let sent = Request::new("GET", path, request.headers.clone(), None);
 

@@ -48,6 +48,10 @@ pub struct ClientOptions {
     /// See [`ServerOptions::heartbeat_interval`](crate::ServerOptions::heartbeat_interval): the client pings the server. Default
     /// `None`.
     pub heartbeat_interval: Option<Duration>,
+    /// ws's `protocolVersion`: 13 (RFC 6455, the default) or 8 (the hybi-08 draft,
+    /// which sends `Sec-WebSocket-Origin` instead of `Origin`); any other value fails
+    /// the connection with `WS_ERR_INVALID_ARGUMENT`.
+    pub protocol_version: u8,
     /// `wss://` only: the certificates to trust, PEM (one or more), instead of the
     /// public roots (Node's `ca`, which also replaces the default roots). Use it for
     /// a self-signed server certificate or a private CA.
@@ -97,6 +101,7 @@ impl Default for ClientOptions {
             high_water_mark: DEFAULT_HIGH_WATER_MARK,
             max_buffered_amount: DEFAULT_MAX_BUFFERED_AMOUNT,
             heartbeat_interval: None,
+            protocol_version: 13,
             ca: None,
             danger_accept_invalid_certs: false,
             follow_redirects: false,
