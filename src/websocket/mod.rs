@@ -249,6 +249,25 @@ impl WebSocket {
         self.enqueue(data.into(), SendOptions::default(), None);
     }
 
+    /// `ws.send(data)` as ws behaves while the socket is still connecting: ws throws
+    /// "WebSocket is not open: readyState 0 (CONNECTING)", this returns that error
+    /// (`WS_ERR_INVALID_STATE`) and sends nothing. Otherwise it is [`send`](Self::send)
+    /// (on a closing or closed socket the data is dropped, as in ws).
+    ///
+    /// ```
+    /// let ws = nodews::WebSocket::new("ws://127.0.0.1:9");
+    /// let error = ws.try_send("too early").unwrap_err();
+    /// assert_eq!(error.message(), "WebSocket is not open: readyState 0 (CONNECTING)");
+    /// ```
+    pub fn try_send(&self, data: impl Into<Message>) -> Result<(), Error> {
+        let state = self.ready_state();
+        if state == WebSocket::CONNECTING {
+            return Err(not_open(state));
+        }
+        self.send(data);
+        Ok(())
+    }
+
     /// `ws.send(data, options)`: force text or binary, or send a fragment (`fin: false`).
     ///
     /// ```no_run
