@@ -617,3 +617,52 @@ fn invalid_close_codes_and_rsv_bits_are_errors_with_ws_codes() {
     support::wait_closed(&canary.0);
     wss.close();
 }
+
+/// The client side of backpressure: a server that sends and never reads, to a client
+/// that echoes: the client stops reading once its high-water mark waits to be
+/// written, so the server's writes block instead of the client's memory growing.
+#[test]
+fn a_client_stops_reading_from_a_server_that_never_reads() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        let request = read_head(&mut tcp);
+        tcp.write_all(switching_protocols(&request, "").as_bytes())
+            .unwrap();
+        tcp.set_write_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let mut frame = vec![0x82, 127];
+        frame.extend_from_slice(&(64u64 * 1024).to_be_bytes());
+        frame.extend_from_slice(&vec![5u8; 64 * 1024]);
+        let offered = 64 * 1024 * 1024;
+        let mut sent = 0usize;
+        while sent < offered && tcp.write_all(&frame).is_ok() {
+            sent += frame.len();
+        }
+        // Keep the connection open while the client is looked at.
+        std::thread::sleep(Duration::from_millis(500));
+        sent
+    });
+    let ws = WebSocket::new(&format!("ws://127.0.0.1:{port}/"));
+    ws.on("message", |ws: WebSocket, data: Message| ws.send(data));
+    nodews::release_events();
+    std::thread::sleep(Duration::from_millis(1200));
+    let queued = ws.buffered_amount();
+    let sent = server.join().unwrap();
+    println!(
+        "server that never reads: it wrote {} KiB of 65536 KiB; {} KiB queued in the client",
+        sent / 1024,
+        queued / 1024
+    );
+    assert!(
+        sent < 32 * 1024 * 1024,
+        "the client kept reading: {sent} bytes"
+    );
+    assert!(
+        queued <= 2 * nodews::DEFAULT_HIGH_WATER_MARK + 70 * 1024,
+        "{queued} bytes queued in the client"
+    );
+    ws.terminate();
+    support::wait_closed(&ws);
+}
