@@ -621,3 +621,45 @@ fn websocket_over_a_unix_domain_socket() {
     server.wait_close();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Node's `requestTimeout`: a body still arriving when it passes gets 408, and the
+/// request's `error` (ETIMEDOUT).
+#[test]
+fn a_request_slower_than_request_timeout_gets_408() {
+    use std::io::{Read, Write};
+    let log = Log::new();
+    let l = log.clone();
+    let server = http::create_server(move |req, _res| {
+        let (l1, l2) = (l.clone(), l.clone());
+        req.on("data", move |chunk: Bytes| {
+            l1.push(format!("data {}", chunk.len()))
+        });
+        req.on("error", move |e: Error| {
+            l2.push(format!("error {}", e.code()))
+        });
+    });
+    server.set_request_timeout(std::time::Duration::from_millis(300));
+    let port = listen(&server);
+    nodews::release_events();
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = String::new();
+    tcp.set_read_timeout(Some(support::PATIENCE)).unwrap();
+    let mut buf = [0u8; 1024];
+    while !answer.contains("\r\n\r\n") {
+        match tcp.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.push_str(&String::from_utf8_lossy(&buf[..n])),
+        }
+    }
+    let took = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(took >= std::time::Duration::from_millis(250), "{took:?}");
+    assert_eq!(
+        log.wait_for("data and error", |e| e.len() == 2),
+        vec!["data 3", "error ETIMEDOUT"]
+    );
+    server.close();
+}

@@ -44,6 +44,10 @@ use crate::{Error, Request};
 
 pub(crate) type HttpResponse = hyper::Response<Full<Bytes>>;
 
+/// How long a client may take to send a whole request, by default (Node's 300 s; see
+/// [`HttpServer::set_request_timeout`]).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// How long a client may take to send a request's head, by default (see
 /// [`HttpServer::set_headers_timeout`]): 30 s, half of Node's 60 s, so that slowloris
 /// connections do not pile up.
@@ -156,6 +160,8 @@ struct HttpShared {
     turn: ReentrantMutex<()>,
     /// Node's `headersTimeout`, in milliseconds (0: off).
     headers_timeout_ms: AtomicU64,
+    /// Node's `requestTimeout`, in milliseconds (0: off).
+    request_timeout_ms: AtomicU64,
     gate: Arc<Gate>,
     /// ws's own HTTP server: plain requests get 426 (WebSocketServer with `port`).
     upgrade_required: bool,
@@ -220,6 +226,7 @@ impl HttpServer {
                 registry: Registry::new(),
                 turn: ReentrantMutex::new(()),
                 headers_timeout_ms: AtomicU64::new(DEFAULT_HEADERS_TIMEOUT.as_millis() as u64),
+                request_timeout_ms: AtomicU64::new(DEFAULT_REQUEST_TIMEOUT.as_millis() as u64),
                 gate: Gate::for_current_thread(),
                 upgrade_required,
                 address: Mutex::new(None),
@@ -450,14 +457,25 @@ impl HttpServer {
         if self.inner.registry.count(REQUEST_EVENT) == 0 {
             return Ok(plain_response(404, "", &[]));
         }
+        let received = tokio::time::Instant::now();
         let (res, answer) = ServerResponse::new();
         self.emit(REQUEST_EVENT, &[&request, &res]).await;
+        // Node's requestTimeout: the whole request must have arrived by then, or it
+        // is answered 408 (if not answered yet) and the body's `error` says why.
+        let limit = self.inner.request_timeout_ms.load(Ordering::Relaxed);
+        let deadline = (limit > 0).then(|| received + Duration::from_millis(limit));
+        let timeout_answer = res.clone();
         drop(res); // the response is sent by `end()`, or when the last handle is dropped
         // The body streams to the request's `data` listeners (added by the `request`
         // listeners, which have returned) while the response may already be on its
         // way: a long POST can feed a relay for as long as it lasts.
         let body = req.into_body();
-        crate::runtime::spawn(async move { request.stream_body(body).await });
+        crate::runtime::spawn(async move {
+            request.stream_body(body, deadline).await;
+            if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+                timeout_answer.answer_if_pending(408);
+            }
+        });
         Ok(answer
             .await
             .unwrap_or_else(|_| plain_response(500, "", &[])))
@@ -581,6 +599,22 @@ impl HttpServer {
     pub fn set_headers_timeout(&self, timeout: Duration) -> &Self {
         let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
         self.inner.headers_timeout_ms.store(ms, Ordering::Relaxed);
+        self
+    }
+
+    /// `server.requestTimeout = ms`: how long a client may take to send a whole
+    /// request, body included, counted from when its head arrived; a request still
+    /// arriving then gets `408 Request Timeout` (if not answered yet) and its
+    /// `error` event (`ETIMEDOUT`). `0` turns it off. Default
+    /// [`DEFAULT_REQUEST_TIMEOUT`] (300 s, as Node).
+    ///
+    /// ```
+    /// let server = nodews::http::create_server(|_req, res| res.end("ok"));
+    /// server.set_request_timeout(std::time::Duration::from_secs(30));
+    /// ```
+    pub fn set_request_timeout(&self, timeout: Duration) -> &Self {
+        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        self.inner.request_timeout_ms.store(ms, Ordering::Relaxed);
         self
     }
 
@@ -859,6 +893,17 @@ impl ServerResponse {
     pub fn set_status_message(&self, message: &str) -> &Self {
         self.inner.lock().status_message = Some(message.to_string());
         self
+    }
+
+    /// Sends `status` with an empty body if nothing has been sent yet.
+    fn answer_if_pending(&self, status: u16) {
+        let mut state = self.inner.lock();
+        if state.answer.is_some() {
+            state.status = status;
+            state.headers.clear();
+            state.body.clear();
+            state.finish();
+        }
     }
 
     /// `res.statusCode = n`.

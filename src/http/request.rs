@@ -134,13 +134,38 @@ impl Request {
 
     /// Reads the body of a request the `request` listeners have seen, emitting `data`
     /// per chunk, then `end` (or `error`), then `close`, one at a time on this task.
-    pub(crate) async fn stream_body<B>(&self, body: B)
+    pub(crate) async fn stream_body<B>(&self, body: B, deadline: Option<tokio::time::Instant>)
+    where
+        B: hyper::body::Body<Data = bytes::Bytes> + Unpin,
+        B::Error: std::fmt::Display,
+    {
+        let read = self.read_body(body);
+        let timed_out = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, read).await.is_err(),
+            None => {
+                read.await;
+                false
+            }
+        };
+        if timed_out {
+            let error = crate::Error::new(
+                crate::ErrorCode::ETIMEDOUT,
+                "Request timeout: the request was not received in time",
+            );
+            self.inner.registry.report_error(self, None, error);
+        }
+        self.emit(CLOSE_EVENT, &[]);
+        // Nothing fires any more: drop the listeners (and what they captured).
+        self.inner.registry.remove_all(None);
+    }
+
+    /// `data` per chunk, then `end` (or `error`).
+    async fn read_body<B>(&self, mut body: B)
     where
         B: hyper::body::Body<Data = bytes::Bytes> + Unpin,
         B::Error: std::fmt::Display,
     {
         use http_body_util::BodyExt;
-        let mut body = body;
         loop {
             loop {
                 let resumed = self.inner.flow.resumed.notified();
@@ -163,17 +188,14 @@ impl Request {
                         format!("request body: {error}"),
                     );
                     self.inner.registry.report_error(self, None, error);
-                    break;
+                    return;
                 }
                 None => {
                     self.emit(END_EVENT, &[]);
-                    break;
+                    return;
                 }
             }
         }
-        self.emit(CLOSE_EVENT, &[]);
-        // Nothing fires any more: drop the listeners (and what they captured).
-        self.inner.registry.remove_all(None);
     }
 
     fn emit(&self, index: usize, args: &[&(dyn std::any::Any + Sync)]) {
