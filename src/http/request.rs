@@ -11,10 +11,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::events::{EmitterKind, EventSpec, Registry, arg, event_emitter_methods, event_index};
 
-/// An HTTP request: the upgrade request on the server (`connection`, `headers`,
-/// `wsClientError`), or the request a client sent (`unexpected-response`, `redirect`).
+/// An HTTP request: a plain request to an [`HttpServer`](crate::http::HttpServer)
+/// (its `request` event), the upgrade request on the server (`upgrade`,
+/// `connection`, `headers`, `wsClientError`), or the request a client sent
+/// (`unexpected-response`, `redirect`).
 ///
-/// Header names are lowercase, as in Node's `req.headers`.
+/// Header names are lowercase, as in Node's `req.headers`. A `request` event's
+/// request also streams its body, as Node's `IncomingMessage`: `data` (a `Bytes`
+/// chunk), `end`, `error`, `close`, with `pause`/`resume`; the other requests have
+/// no body and emit nothing.
 ///
 /// ```
 /// let req = nodews::Request::new("GET", "/chat?room=1", vec![("Origin".into(), "https://a.example".into())], None);
