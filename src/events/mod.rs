@@ -536,11 +536,19 @@ struct Entry {
     origin: Origin,
 }
 
+/// The listeners of one event: a copy-on-write list, and whether any of them is a
+/// `once` listener (so that dispatch skips the scan in the usual case: none is).
+struct List {
+    index: usize,
+    has_once: bool,
+    entries: Arc<[Entry]>,
+}
+
 /// The listeners of one emitter: a copy-on-write list for each event that has any,
 /// found by the event's index. (Only those: a socket that listens to one of its nine
 /// events keeps one entry, not nine, which matters for thousands of sockets.)
 pub(crate) struct Registry {
-    lists: Mutex<Vec<(usize, Arc<[Entry]>)>>,
+    lists: Mutex<Vec<List>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -554,25 +562,30 @@ impl std::fmt::Debug for Registry {
 }
 
 /// The list of event `index`, if it has listeners.
-fn list_of(lists: &[(usize, Arc<[Entry]>)], index: usize) -> Option<&Arc<[Entry]>> {
-    lists
-        .iter()
-        .find(|(i, _)| *i == index)
-        .map(|(_, list)| list)
+fn list_of(lists: &[List], index: usize) -> Option<&List> {
+    lists.iter().find(|list| list.index == index)
 }
 
 /// Replaces the list of event `index` (an empty one is dropped).
-fn set_list(lists: &mut Vec<(usize, Arc<[Entry]>)>, index: usize, list: Vec<Entry>) {
-    let pos = lists.iter().position(|(i, _)| *i == index);
+fn set_list(lists: &mut Vec<List>, index: usize, list: Vec<Entry>) {
+    let pos = lists.iter().position(|l| l.index == index);
+    let has_once = list.iter().any(|e| e.once);
     match (pos, list.is_empty()) {
         (Some(pos), true) => {
             lists.swap_remove(pos);
         }
-        (Some(pos), false) => lists[pos].1 = list.into(),
+        (Some(pos), false) => {
+            lists[pos].has_once = has_once;
+            lists[pos].entries = list.into();
+        }
         (None, false) => {
             // One event at a time: most sockets listen to one or two.
             lists.reserve_exact(1);
-            lists.push((index, list.into()));
+            lists.push(List {
+                index,
+                has_once,
+                entries: list.into(),
+            });
         }
         (None, true) => {}
     }
@@ -622,7 +635,8 @@ impl Registry {
             })?;
         }
         let mut lists = self.lists.lock();
-        let mut list: Vec<Entry> = list_of(&lists, index).map_or_else(Vec::new, |l| l.to_vec());
+        let mut list: Vec<Entry> =
+            list_of(&lists, index).map_or_else(Vec::new, |l| l.entries.to_vec());
         if origin == Origin::Attribute {
             list.retain(|e| e.origin != Origin::Attribute);
         }
@@ -647,7 +661,7 @@ impl Registry {
         let Some(list) = list_of(&lists, index) else {
             return Ok(());
         };
-        let mut list: Vec<Entry> = list.to_vec();
+        let mut list: Vec<Entry> = list.entries.to_vec();
         if let Some(pos) = list.iter().rposition(|e| {
             e.handler.is(handler) || e.original.as_ref().is_some_and(|o| o.is(handler))
         }) {
@@ -660,11 +674,11 @@ impl Registry {
     pub(crate) fn remove_all(&self, index: Option<usize>) {
         self.lists
             .lock()
-            .retain(|(i, _)| index.is_some_and(|n| n != *i));
+            .retain(|list| index.is_some_and(|n| n != list.index));
     }
 
     pub(crate) fn count(&self, index: usize) -> usize {
-        list_of(&self.lists.lock(), index).map_or(0, |list| list.len())
+        list_of(&self.lists.lock(), index).map_or(0, |list| list.entries.len())
     }
 
     /// **The one dispatcher**, for every emitter (socket, server, HTTP server, and the
@@ -690,6 +704,24 @@ impl Registry {
     ) -> Dispatched {
         let _turn = turn.map(ReentrantMutex::lock);
         let (listeners, panics) = self.call_listeners(index, &Emit { this, args });
+        let panicked = !panics.is_empty() && self.report_panics(this, turn, index, panics);
+        Dispatched {
+            listeners,
+            panicked,
+        }
+    }
+
+    /// The panic rule of [`dispatch`](Self::dispatch), for listeners that panicked:
+    /// `true` if one of them was reported (not taken by an uncaught-exception rule).
+    #[cold]
+    #[inline(never)]
+    fn report_panics<K: EmitterKind>(
+        &self,
+        this: &K,
+        turn: Option<&ReentrantMutex<()>>,
+        index: usize,
+        panics: Vec<String>,
+    ) -> bool {
         let mut panicked = false;
         for panic in panics {
             let name = K::events()[index].name;
@@ -710,10 +742,7 @@ impl Registry {
                 self.report_error(this, turn, error);
             }
         }
-        Dispatched {
-            listeners,
-            panicked,
-        }
+        panicked
     }
 
     /// Emits `error` through [`dispatch`](Self::dispatch); with no listener it is
@@ -738,10 +767,11 @@ impl Registry {
     fn call_listeners(&self, index: usize, emit: &Emit<'_>) -> (usize, Vec<String>) {
         let snapshot = {
             let mut lists = self.lists.lock();
-            let Some(snapshot) = list_of(&lists, index).cloned() else {
+            let Some(list) = list_of(&lists, index) else {
                 return (0, Vec::new());
             };
-            if snapshot.iter().any(|e| e.once) {
+            let snapshot = list.entries.clone();
+            if list.has_once {
                 // Node removes a `once` listener before calling it.
                 let kept: Vec<Entry> = snapshot.iter().filter(|e| !e.once).cloned().collect();
                 set_list(&mut lists, index, kept);
