@@ -119,14 +119,13 @@ pub fn run() {
 /// nodews::run();
 /// ```
 pub fn release_events() {
-    let gates = PENDING_GATES.with(|p| {
-        let mut pending = p.borrow_mut();
-        // The usual case, after every listener call: nothing was created.
-        if pending.0.is_empty() {
-            return Vec::new();
-        }
-        std::mem::take(&mut pending.0)
-    });
+    // The usual case, after every listener call: nothing was created. A flag of its
+    // own, read first: the list (which has a destructor) is not touched then.
+    if !HAS_PENDING_GATES.get() {
+        return;
+    }
+    HAS_PENDING_GATES.set(false);
+    let gates = PENDING_GATES.with(|p| std::mem::take(&mut p.borrow_mut().0));
     for gate in gates {
         gate.open();
     }
@@ -146,6 +145,8 @@ impl Drop for PendingGates {
 
 thread_local! {
     static PENDING_GATES: RefCell<PendingGates> = const { RefCell::new(PendingGates(Vec::new())) };
+    /// `PENDING_GATES` may hold gates (it is set whenever one is added).
+    static HAS_PENDING_GATES: Cell<bool> = const { Cell::new(false) };
     /// Depth of listener calls on this thread; blocking waits are refused when > 0.
     static IN_LISTENER: Cell<u32> = const { Cell::new(0) };
 }
@@ -169,8 +170,10 @@ impl Gate {
         // `try_with`: during thread teardown the list is gone; open at once then.
         if PENDING_GATES
             .try_with(|p| p.borrow_mut().0.push(gate.clone()))
-            .is_err()
+            .is_ok()
         {
+            HAS_PENDING_GATES.set(true);
+        } else {
             gate.open();
         }
         gate
