@@ -6,6 +6,7 @@
 //! (`connection.rs`, which applies), so neither needs the other's internals.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
@@ -40,6 +41,28 @@ thread_local! {
     /// here instead of in the cross-thread queue, and is applied right after the
     /// listener returns: no channel, no lock, no self-wake.
     static OUTBOX: RefCell<Vec<Command>> = const { RefCell::new(Vec::new()) };
+    /// The worker thread's spare queue, swapped with a socket's queue to take all its
+    /// commands at once (see [`take_batch`]).
+    static SPARE_BATCH: RefCell<VecDeque<Command>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// An empty queue to take a socket's commands into: this thread's spare, whose
+/// allocation passes from socket to socket. Give it back with [`give_back_batch`].
+pub(crate) fn take_batch() -> VecDeque<Command> {
+    SPARE_BATCH.with_borrow_mut(std::mem::take)
+}
+
+/// Returns an emptied batch queue as this thread's spare.
+pub(crate) fn give_back_batch(batch: VecDeque<Command>) {
+    debug_assert!(batch.is_empty());
+    if batch.capacity() == 0 {
+        return;
+    }
+    SPARE_BATCH.with_borrow_mut(|spare| {
+        if spare.capacity() < batch.capacity() {
+            *spare = batch;
+        }
+    });
 }
 
 /// Hands a command to the socket's task: directly when called from one of that
@@ -59,7 +82,12 @@ pub(crate) fn submit(queue: &CommandQueue, command: Command) -> Result<(), Comma
 /// first command, which matters for thousands of idle sockets.)
 #[derive(Default)]
 pub(crate) struct CommandQueue {
-    queue: parking_lot::Mutex<std::collections::VecDeque<Command>>,
+    queue: parking_lot::Mutex<VecDeque<Command>>,
+    /// The queue may hold commands: set by a push, cleared when the task empties the
+    /// queue (both under the lock), read without it, so that the task's check after
+    /// every message takes no lock in the usual case (nothing queued). A push the
+    /// task misses wakes it (it found the queue empty), as it always has.
+    queued: AtomicBool,
     closed: AtomicBool,
     task: AtomicWaker,
 }
@@ -72,6 +100,7 @@ impl CommandQueue {
         let mut queue = self.queue.lock();
         let was_empty = queue.is_empty();
         queue.push_back(command);
+        self.queued.store(true, Ordering::Release);
         drop(queue);
         // Only the first command of a batch wakes the task: a task that has been woken
         // takes commands until it finds the queue empty, so it also takes those pushed
@@ -90,23 +119,57 @@ impl CommandQueue {
     /// The next command, or `None` once the queue is closed and empty.
     pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Option<Command>> {
         self.task.register(cx.waker());
-        match self.pop() {
+        let next = {
+            let mut queue = self.queue.lock();
+            let next = queue.pop_front();
+            if queue.is_empty() {
+                self.queued.store(false, Ordering::Relaxed);
+            }
+            next
+        };
+        match next {
             Some(command) => Poll::Ready(Some(command)),
             None if self.closed.load(Ordering::Acquire) => Poll::Ready(None),
             None => Poll::Pending,
         }
     }
 
-    /// The next command, without registering for a wake-up: for a task that
-    /// registered earlier in the same poll.
-    pub(crate) fn pop(&self) -> Option<Command> {
-        self.queue.lock().pop_front()
+    /// Moves every queued command into `batch` (empty on entry) under one lock, by
+    /// swapping the two: the queue keeps `batch`'s allocation for the next commands.
+    /// Does not register for a wake-up: for a task that registered earlier in the
+    /// same poll.
+    pub(crate) fn take_all(&self, batch: &mut VecDeque<Command>) {
+        debug_assert!(batch.is_empty());
+        let mut queue = self.queue.lock();
+        if !queue.is_empty() {
+            std::mem::swap(&mut *queue, batch);
+        }
+        self.queued.store(false, Ordering::Relaxed);
+    }
+
+    /// Whether commands may be queued (see `queued`); `false` means that a push after
+    /// the task's last [`take_all`](Self::take_all) has not happened yet, or has woken
+    /// the task.
+    pub(crate) fn may_have_commands(&self) -> bool {
+        self.queued.load(Ordering::Acquire)
+    }
+
+    /// Puts commands taken by [`take_all`](Self::take_all) and not carried out back
+    /// at the front of the queue, in order, for [`close`](Self::close) to return.
+    pub(crate) fn put_back(&self, batch: &mut VecDeque<Command>) {
+        let mut queue = self.queue.lock();
+        while let Some(command) = batch.pop_back() {
+            queue.push_front(command);
+        }
+        self.queued.store(true, Ordering::Release);
     }
 
     /// Refuses further commands and returns those still queued.
-    pub(crate) fn close(&self) -> std::collections::VecDeque<Command> {
+    pub(crate) fn close(&self) -> VecDeque<Command> {
         self.closed.store(true, Ordering::Release);
-        std::mem::take(&mut *self.queue.lock())
+        let mut queue = self.queue.lock();
+        self.queued.store(false, Ordering::Relaxed);
+        std::mem::take(&mut *queue)
     }
 }
 

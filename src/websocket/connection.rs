@@ -155,10 +155,8 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
         self.socket.inner.commands.register(cx.waker());
         loop {
             // 1. Commands from handles (including sends made by the listeners just run).
-            while let Some(command) = self.socket.inner.commands.pop() {
-                if let Some(end) = self.apply(command) {
-                    return Poll::Ready(end);
-                }
+            if let Some(end) = self.apply_queued() {
+                return Poll::Ready(end);
             }
 
             // 2. Read and dispatch, unless paused, or unless more than the high-water
@@ -265,6 +263,38 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
             }
             return Poll::Pending;
         }
+    }
+
+    /// Carries out the commands queued by handles, taking all of them under one lock
+    /// (and again, until none are left: carrying them out may run send callbacks,
+    /// which may queue more). Those left when the connection must end go back to the
+    /// queue, for `finish` to fail their callbacks.
+    fn apply_queued(&mut self) -> Option<End> {
+        if !self.socket.inner.commands.may_have_commands() {
+            return None;
+        }
+        let mut batch = commands::take_batch();
+        let mut end = None;
+        loop {
+            self.socket.inner.commands.take_all(&mut batch);
+            if batch.is_empty() {
+                break;
+            }
+            while let Some(command) = batch.pop_front() {
+                end = self.apply(command);
+                if end.is_some() {
+                    break;
+                }
+            }
+            if end.is_some() {
+                if !batch.is_empty() {
+                    self.socket.inner.commands.put_back(&mut batch);
+                }
+                break;
+            }
+        }
+        commands::give_back_batch(batch);
+        end
     }
 
     /// Calls a socket event's listeners, then applies the commands they gave this
