@@ -68,6 +68,7 @@ pub(crate) fn give_back_batch(batch: VecDeque<Command>) {
 /// Hands a command to the socket's task: directly when called from one of that
 /// socket's own listeners, else through its queue. `Err` gives it back if the socket
 /// is gone.
+#[inline]
 pub(crate) fn submit(queue: &CommandQueue, command: Command) -> Result<(), Command> {
     if OUTBOX_OWNER.get() == queue as *const CommandQueue as usize {
         OUTBOX.with_borrow_mut(|commands| commands.push(command));

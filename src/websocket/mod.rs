@@ -300,24 +300,18 @@ impl WebSocket {
     }
 
     fn enqueue(&self, message: Message, options: SendOptions, callback: Option<SendCallback>) {
+        // The usual send forces no kind: the message goes as it is, with no `Result`
+        // to build and take apart.
         let message = match options.binary {
-            Some(true) => Ok(message.into_binary()),
-            Some(false) => message.into_text(),
-            None => Ok(message),
-        };
-        let message = match message {
-            Ok(m) => m,
-            Err(e) => return fail_callback(callback, e, &self.inner.url),
+            None => message,
+            Some(binary) => match convert(message, binary) {
+                Ok(m) => m,
+                Err(e) => return fail_callback(callback, e, &self.inner.url),
+            },
         };
         let state = self.ready_state();
         if state != WebSocket::OPEN {
-            if state != WebSocket::CONNECTING {
-                // ws counts data sent after close in bufferedAmount too.
-                self.inner
-                    .buffered
-                    .fetch_add(message.len(), Ordering::Relaxed);
-            }
-            return fail_callback(callback, not_open(state), &self.inner.url);
+            return self.refuse(message.len(), state, callback);
         }
         self.inner
             .buffered
@@ -332,6 +326,17 @@ impl WebSocket {
         {
             fail_callback(callback, not_open(WebSocket::CLOSED), &self.inner.url);
         }
+    }
+
+    /// A send on a socket that is not open: counted (after close) and failed.
+    #[cold]
+    #[inline(never)]
+    fn refuse(&self, len: usize, state: u8, callback: Option<SendCallback>) {
+        if state != WebSocket::CONNECTING {
+            // ws counts data sent after close in bufferedAmount too.
+            self.inner.buffered.fetch_add(len, Ordering::Relaxed);
+        }
+        fail_callback(callback, not_open(state), &self.inner.url);
     }
 
     /// Sends a ping (`ws.ping(data)`); the payload is at most 125 bytes.
@@ -614,6 +619,16 @@ impl WebSocket {
     /// `CloseEvent.wasClean`: both close frames were exchanged.
     pub(crate) fn was_clean(&self) -> bool {
         self.inner.was_clean.load(Ordering::Acquire)
+    }
+}
+
+/// The message as the kind `send_with` forced: binary, or text (which it must be).
+#[inline(never)]
+fn convert(message: Message, binary: bool) -> Result<Message, Error> {
+    if binary {
+        Ok(message.into_binary())
+    } else {
+        message.into_text()
     }
 }
 
