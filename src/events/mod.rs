@@ -695,6 +695,7 @@ impl Registry {
     /// (`WS_ERR_LISTENER_PANIC`), unless it was itself an `error` or a `close` listener
     /// (nothing follows `close`); an `error` with no listener is only logged. What follows is the emitter's own business
     /// (a socket closes with 1011, as after any error).
+    #[inline]
     pub(crate) fn dispatch<K: EmitterKind>(
         &self,
         this: &K,
@@ -764,6 +765,7 @@ impl Registry {
 
     /// Calls every listener of event `index` in registration order. Returns how many
     /// ran and the messages of those that panicked (no allocation unless one did).
+    #[inline]
     fn call_listeners(&self, index: usize, emit: &Emit<'_>) -> (usize, Vec<String>) {
         let snapshot = {
             let mut lists = self.lists.lock();

@@ -202,6 +202,7 @@ impl WebSocket {
     /// Calls the listeners of event `index` through the one dispatcher
     /// ([`Registry::dispatch`]); after a panicking listener (reported as `error`) the
     /// socket closes with 1011, as after any error.
+    #[inline]
     pub(crate) fn emit(&self, index: usize, args: &[&(dyn Any + Sync)]) {
         let dispatched = self.inner.registry.dispatch(self, None, index, args);
         if dispatched.panicked && index != ERROR_EVENT && index != CLOSE_EVENT {
