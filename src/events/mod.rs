@@ -331,6 +331,7 @@ impl Handler {
         }
     }
 
+    #[inline]
     pub(crate) fn call(&self, emit: &Emit<'_>) {
         match &self.call {
             Call::Shared(f) => f(emit),

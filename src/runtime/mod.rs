@@ -118,12 +118,18 @@ pub fn run() {
 /// wss.close();
 /// nodews::run();
 /// ```
+#[inline]
 pub fn release_events() {
     // The usual case, after every listener call: nothing was created. A flag of its
     // own, read first: the list (which has a destructor) is not touched then.
-    if !HAS_PENDING_GATES.get() {
-        return;
+    if HAS_PENDING_GATES.get() {
+        open_pending_gates();
     }
+}
+
+#[cold]
+#[inline(never)]
+fn open_pending_gates() {
     HAS_PENDING_GATES.set(false);
     let gates = PENDING_GATES.with(|p| std::mem::take(&mut p.borrow_mut().0));
     for gate in gates {
