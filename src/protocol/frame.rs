@@ -67,6 +67,7 @@ pub(crate) fn parse_header(buf: &[u8]) -> Result<Option<(FrameHeader, u64, usize
 /// Appends one frame to `out`: the header, then the payload, masked with `mask` if
 /// given (clients mask every frame they send; servers never do). The length takes
 /// the shortest of its three forms (RFC 6455 §5.2: 7 bits, 16 or 64).
+#[inline]
 pub(crate) fn encode(
     out: &mut Vec<u8>,
     opcode: OpCode,

@@ -66,6 +66,7 @@ impl Message {
     /// ```
     /// assert!(!nodews::Message::from("x").is_binary());
     /// ```
+    #[inline]
     pub fn is_binary(&self) -> bool {
         matches!(self.payload, Payload::Binary(_))
     }
@@ -97,6 +98,7 @@ impl Message {
     /// ```
     /// assert_eq!(nodews::Message::from("é").as_bytes(), "é".as_bytes());
     /// ```
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         match &self.payload {
             Payload::Text(t) => t.as_ref(),
@@ -122,6 +124,7 @@ impl Message {
     /// ```
     /// assert_eq!(nodews::Message::from("héllo").len(), 6);
     /// ```
+    #[inline]
     pub fn len(&self) -> usize {
         self.as_bytes().len()
     }
