@@ -306,6 +306,12 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection<S> {
         if commands.is_empty() {
             return None;
         }
+        if commands.len() == 1 {
+            // The usual case (a listener's one reply), without a drain.
+            let command = commands.pop().expect("one command");
+            commands::give_back(commands);
+            return self.apply(command);
+        }
         let mut end = None;
         for command in commands.drain(..) {
             if end.is_none() {
