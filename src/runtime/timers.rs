@@ -9,9 +9,9 @@
 //! after the other, never concurrently with each other. Ported programs with two
 //! loops (a physics step, then a broadcast, both every 16 ms) rely on that. Times are
 //! whole milliseconds, as Node's loop time is: two timers created within the same
-//! millisecond with the same delay are due together; an interval is re-armed from
-//! the time its batch started running, as Node's `listOnTimeout` does, so intervals
-//! that ran together stay together. Creating and clearing a timer sends one message
+//! millisecond with the same delay are due together (never before `ms` have
+//! passed); an interval is re-armed from the time its batch started running, as
+//! Node's `listOnTimeout` does, so intervals that ran together stay together. Creating and clearing a timer sends one message
 //! to that task (no lock is shared between threads).
 
 use std::collections::{BTreeMap, HashMap};
@@ -134,7 +134,8 @@ fn arm(ms: u64, period: Option<u64>, callback: impl FnMut(&Timeout) + Send + 'st
         gate: Gate::for_current_thread(),
         _alive: KeepAlive::new(),
     };
-    let due = now_ms() + ms.max(1);
+    // Rounded up: a timer never fires before `ms` have passed since it was set.
+    let due = now_ms_ceil() + ms.max(1);
     let _ = queue().send(Command::Arm(due, entry));
     timer
 }
@@ -145,6 +146,17 @@ static EPOCH: Lazy<Instant> = Lazy::new(Instant::now);
 /// Milliseconds since [`EPOCH`], rounded down: Node's loop time.
 fn now_ms() -> u64 {
     u64::try_from(EPOCH.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Milliseconds since [`EPOCH`], rounded up.
+fn now_ms_ceil() -> u64 {
+    let elapsed = EPOCH.elapsed();
+    let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+    if elapsed.subsec_nanos().is_multiple_of(1_000_000) {
+        ms
+    } else {
+        ms.saturating_add(1)
+    }
 }
 
 fn instant_of(ms: u64) -> Instant {
