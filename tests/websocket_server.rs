@@ -549,3 +549,31 @@ fn graceful_shutdown_delivers_queued_messages_then_1001() {
         vec!["client close 1001 server shutting down", "server close"]
     );
 }
+
+/// ws's `headers` listeners may edit the array, not only push to it.
+#[test]
+fn headers_listeners_can_edit_the_101_lines() {
+    use nodews::{Headers, Request};
+    let (wss, port) = support::server(ServerOptions::default());
+    wss.on("headers", |headers: Headers, _req: Request| {
+        headers.push("X-Drop: me");
+        headers.push("X-Keep: 1");
+        headers.edit(|lines| {
+            lines.retain(|l| !l.starts_with("X-Drop:"));
+            if let Some(keep) = lines.iter_mut().find(|l| l.starts_with("X-Keep:")) {
+                *keep = "X-Keep: 2".to_string();
+            }
+        });
+    });
+    nodews::release_events();
+    let answer = support::raw_exchange(port, support::upgrade_request("/", "").as_bytes());
+    let head = answer
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    assert!(head.contains("\r\nx-keep: 2"), "{head}");
+    assert!(!head.contains("x-drop"), "{head}");
+    wss.close();
+}

@@ -452,6 +452,21 @@ impl Headers {
     pub fn lines(&self) -> Vec<String> {
         self.0.lock().clone()
     }
+
+    /// Edits the lines in place, as ws's `headers` listeners edit the array
+    /// (`headers[i] = ...`, `headers.splice(i, 1)`): `edit` gets the whole list. The
+    /// first line of a 101 is its status line; keep it first.
+    ///
+    /// ```
+    /// let h = nodews::Headers::default();
+    /// h.push("X-A: 1");
+    /// h.push("X-B: 2");
+    /// h.edit(|lines| lines.retain(|l| !l.starts_with("X-A:")));
+    /// assert_eq!(h.lines(), ["X-B: 2"]);
+    /// ```
+    pub fn edit<R>(&self, edit: impl FnOnce(&mut Vec<String>) -> R) -> R {
+        edit(&mut self.0.lock())
+    }
 }
 
 impl Request {
