@@ -120,45 +120,37 @@ fn client_outcome(port: u16, options: ClientOptions) -> Vec<String> {
 
 #[test]
 fn client_fails_on_an_extension_or_subprotocol_it_did_not_offer() {
-    let (port, server) = fake_server(|request| {
-        switching_protocols(request, "Sec-WebSocket-Extensions: permessage-deflate\r\n")
-    });
-    let outcome = client_outcome(port, ClientOptions::default());
-    server.join().unwrap();
-    assert_eq!(
-        outcome,
-        vec![
-            "error Server sent a Sec-WebSocket-Extensions header but no extension was requested",
-            "close 1006"
-        ]
-    );
-
-    let (port, server) =
-        fake_server(|request| switching_protocols(request, "Sec-WebSocket-Protocol: chat\r\n"));
-    let outcome = client_outcome(port, ClientOptions::default());
-    server.join().unwrap();
-    assert_eq!(
-        outcome,
-        vec![
-            "error Server sent a subprotocol but none was requested",
-            "close 1006"
-        ]
-    );
-
-    let (port, server) =
-        fake_server(|request| switching_protocols(request, "Sec-WebSocket-Protocol: other\r\n"));
-    let outcome = client_outcome(
-        port,
-        ClientOptions {
-            protocols: vec!["chat".into()],
+    // (the server's extra 101 line, the subprotocols the client offers, its error)
+    let cases: [(&str, &[&str], &str); 3] = [
+        (
+            "Sec-WebSocket-Extensions: permessage-deflate\r\n",
+            &[],
+            "Server sent a Sec-WebSocket-Extensions header but no extension was requested",
+        ),
+        (
+            "Sec-WebSocket-Protocol: chat\r\n",
+            &[],
+            "Server sent a subprotocol but none was requested",
+        ),
+        (
+            "Sec-WebSocket-Protocol: other\r\n",
+            &["chat"],
+            "Server sent an invalid subprotocol",
+        ),
+    ];
+    for (extra, offered, error) in cases {
+        let (port, server) = fake_server(move |request| switching_protocols(request, extra));
+        let options = ClientOptions {
+            protocols: offered.iter().map(|p| p.to_string()).collect(),
             ..Default::default()
-        },
-    );
-    server.join().unwrap();
-    assert_eq!(
-        outcome,
-        vec!["error Server sent an invalid subprotocol", "close 1006"]
-    );
+        };
+        let outcome = client_outcome(port, options);
+        server.join().unwrap();
+        assert_eq!(
+            outcome,
+            vec![format!("error {error}"), "close 1006".to_string()]
+        );
+    }
 }
 
 /// ws's redirect policy: `Authorization` and `Cookie` are not sent to another host

@@ -360,14 +360,10 @@ impl HttpServer {
     }
 
     async fn accept_loop(&self, listener: Listener, mut stop: watch::Receiver<bool>) {
-        let listener = match listener {
-            Listener::Tcp(listener) => listener,
-            Listener::Unix(listener) => return self.accept_unix(listener, stop).await,
-        };
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok((tcp, remote)) => {
+                    Ok(Accepted::Tcp(tcp, remote)) => {
                         // As ws: small frames must not wait for Nagle's algorithm.
                         let _ = tcp.set_nodelay(true);
                         let server = self.clone();
@@ -382,31 +378,13 @@ impl HttpServer {
                         }
                         crate::runtime::spawn(async move { server.serve(TokioIo::new(tcp), Some(remote)).await });
                     }
-                    Err(e) => {
-                        // Out of file descriptors and the like: report, back off, go on.
-                        log::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                    }
-                },
-                _ = stop.changed() => break,
-            }
-        }
-    }
-
-    /// Accepts on a Unix domain socket (no TLS there, as Node's IPC servers).
-    async fn accept_unix(
-        &self,
-        listener: tokio::net::UnixListener,
-        mut stop: watch::Receiver<bool>,
-    ) {
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((unix, _)) => {
+                    // No TLS on a Unix domain socket, as Node's IPC servers.
+                    Ok(Accepted::Unix(unix)) => {
                         let server = self.clone();
                         crate::runtime::spawn(async move { server.serve(TokioIo::new(unix), None).await });
                     }
                     Err(e) => {
+                        // Out of file descriptors and the like: report, back off, go on.
                         log::warn!("accept failed: {e}");
                         tokio::time::sleep(Duration::from_millis(10)).await;
                     }
@@ -1152,6 +1130,21 @@ pub(crate) fn plain_response(
 pub(crate) enum Listener {
     Tcp(TcpListener),
     Unix(tokio::net::UnixListener),
+}
+
+/// A connection a [`Listener`] accepted.
+enum Accepted {
+    Tcp(tokio::net::TcpStream, SocketAddr),
+    Unix(tokio::net::UnixStream),
+}
+
+impl Listener {
+    async fn accept(&self) -> std::io::Result<Accepted> {
+        match self {
+            Listener::Tcp(l) => l.accept().await.map(|(s, a)| Accepted::Tcp(s, a)),
+            Listener::Unix(l) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
+        }
+    }
 }
 
 pub(crate) fn bind(host: Option<&str>, port: u16, backlog: u32) -> Result<TcpListener, Error> {
